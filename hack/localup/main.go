@@ -1,0 +1,71 @@
+// Command localup runs the local control plane of hack/local-up.sh in the
+// foreground: etcd, kube-apiserver and gitops-apiserver on loopback, with the
+// APIServices registered. Ctrl-C stops everything it started.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/gitops-apiserver/gitops-apiserver/test/framework"
+)
+
+func main() {
+	root := flag.String("repo-root", ".", "repository checkout")
+	dir := flag.String("dir", "_output/local", "directory for certificates, data, logs and the kubeconfig")
+	binDir := flag.String("bin-dir", "_output/bin", "directory with kube-apiserver, kubectl, etcd and gitops-apiserver")
+	flag.Parse()
+	if err := run(*root, *dir, *binDir, flag.Args()); err != nil {
+		fmt.Fprintln(os.Stderr, "local-up:", err)
+		os.Exit(1)
+	}
+}
+
+func run(root, dir, binDir string, gitopsArgs []string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	for _, p := range []*string{&root, &dir, &binDir} {
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return err
+		}
+		*p = abs
+	}
+	// A fresh control plane each time: certificates and ports change.
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	cp, err := framework.Start(ctx, framework.Options{
+		Dir: dir, BinDir: binDir, RepoRoot: root, GitOpsArgs: gitopsArgs,
+		Log: func(format string, args ...interface{}) { fmt.Printf("local-up: "+format+"\n", args...) },
+	})
+	if err != nil {
+		return err
+	}
+	defer cp.Stop()
+	rel, _ := filepath.Rel(root, cp.Kubeconfig)
+	fmt.Printf(`
+gitops-apiserver is serving the Flux API through kube-apiserver.
+Logs are in %s. In another shell, try:
+
+  export KUBECONFIG=%s
+  kubectl api-resources --categories=fluxcd
+  kubectl apply -f artifacts/examples/source/gitrepository-v1.yaml
+  kubectl get gitrepositories -A
+  kubectl explain gitrepository.spec
+
+Press Ctrl-C to stop everything.
+`, dir, rel)
+	select {
+	case <-ctx.Done():
+		fmt.Println("\nlocal-up: stopping")
+	case why := <-cp.Done():
+		return fmt.Errorf("%s", why)
+	}
+	return nil
+}

@@ -1,0 +1,128 @@
+package source
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
+)
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// OCIRepository produces an artifact from an OCI artifact in a container
+// registry.
+type OCIRepository struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Spec is the desired state.
+	Spec OCIRepositorySpec `json:"spec,omitempty"`
+	// Status is the observed state, written by the reconciler.
+	Status OCIRepositoryStatus `json:"status,omitempty"`
+}
+
+// OCIRepositorySpec says which OCI artifact to pull and how.
+type OCIRepositorySpec struct {
+	// URL of the repository, oci://host/path.
+	URL string `json:"url"`
+	// Reference selects the tag, semver range or digest; latest when empty.
+	// +optional
+	Reference *OCIRepositoryRef `json:"ref,omitempty"`
+	// LayerSelector picks the layer to use; the first layer when empty.
+	// +optional
+	LayerSelector *OCILayerSelector `json:"layerSelector,omitempty"`
+	// Provider authenticates without a static secret: generic, aws, azure
+	// or gcp.
+	// +optional
+	Provider string `json:"provider,omitempty"`
+	// SecretRef names a kubernetes.io/dockerconfigjson Secret.
+	// +optional
+	SecretRef *common.LocalObjectReference `json:"secretRef,omitempty"`
+	// Verify configures signature checks.
+	// +optional
+	Verify *OCIRepositoryVerification `json:"verify,omitempty"`
+	// ServiceAccountName is a ServiceAccount whose image pull secrets are
+	// used.
+	// +optional
+	ServiceAccountName string `json:"serviceAccountName,omitempty"`
+	// CertSecretRef names a Secret with tls.crt/tls.key and/or ca.crt.
+	// +optional
+	CertSecretRef *common.LocalObjectReference `json:"certSecretRef,omitempty"`
+	// ProxySecretRef names the Secret with the proxy settings.
+	// +optional
+	ProxySecretRef *common.LocalObjectReference `json:"proxySecretRef,omitempty"`
+	// Interval between checks of the registry.
+	Interval metav1.Duration `json:"interval"`
+	// Timeout of registry operations.
+	// +optional
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
+	// Ignore replaces the default exclusion patterns (.sourceignore syntax).
+	// +optional
+	Ignore *string `json:"ignore,omitempty"`
+	// Insecure allows plain-HTTP registries.
+	// +optional
+	Insecure bool `json:"insecure,omitempty"`
+	// Suspend stops reconciliation while true.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
+}
+
+// OCIRepositoryRef selects the artifact version. Digest wins over SemVer,
+// SemVer over Tag.
+type OCIRepositoryRef struct {
+	// Digest such as sha256:<hex>.
+	// +optional
+	Digest string `json:"digest,omitempty"`
+	// SemVer is a range; the highest matching tag is pulled.
+	// +optional
+	SemVer string `json:"semver,omitempty"`
+	// SemverFilter is a regular expression the candidate tags must match.
+	// +optional
+	SemverFilter string `json:"semverFilter,omitempty"`
+	// Tag to pull.
+	// +optional
+	Tag string `json:"tag,omitempty"`
+}
+
+// OCILayerSelector picks a layer of the artifact and says what to do with it.
+type OCILayerSelector struct {
+	// MediaType of the layer; the first matching layer is used.
+	// +optional
+	MediaType string `json:"mediaType,omitempty"`
+	// Operation is extract (unpack, the default) or copy (keep as is).
+	// +optional
+	Operation string `json:"operation,omitempty"`
+}
+
+// OCIRepositoryStatus is the observed state of an OCIRepository.
+type OCIRepositoryStatus struct {
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// URL is where the last artifact can be downloaded.
+	// +optional
+	URL string `json:"url,omitempty"`
+	// Artifact is the last artifact produced.
+	// +optional
+	Artifact *common.Artifact `json:"artifact,omitempty"`
+	// ContentConfigChecksum is only served by v1beta2 (deprecated there).
+	// +optional
+	ContentConfigChecksum string `json:"contentConfigChecksum,omitempty"`
+	// +optional
+	ObservedIgnore *string `json:"observedIgnore,omitempty"`
+	// +optional
+	ObservedLayerSelector *OCILayerSelector `json:"observedLayerSelector,omitempty"`
+
+	common.ReconcileRequestStatus `json:",inline"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// OCIRepositoryList is a list of OCIRepositories.
+type OCIRepositoryList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []OCIRepository `json:"items"`
+}

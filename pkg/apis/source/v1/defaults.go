@@ -1,0 +1,118 @@
+package v1
+
+import (
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source"
+)
+
+// These reproduce the +kubebuilder:default markers of Flux's CRDs.
+
+// defaultTimeout is the CRD default of spec.timeout where Flux sets one.
+const defaultTimeout = 60 * time.Second
+
+// unobservedGeneration is what Flux's CRDs put in status.observedGeneration
+// of an object whose status is absent, i.e. that was never reconciled.
+const unobservedGeneration = -1
+
+func addDefaultingFuncs(scheme *runtime.Scheme) error {
+	return RegisterDefaults(scheme)
+}
+
+func defaultDuration(d **metav1.Duration, value time.Duration) {
+	if *d == nil {
+		*d = &metav1.Duration{Duration: value}
+	}
+}
+
+func defaultString(s *string, value string) {
+	if *s == "" {
+		*s = value
+	}
+}
+
+// defaultObservedGeneration applies the CRD default of status
+// ({"observedGeneration": -1}), which takes effect only when status is
+// absent; a zero-valued status is the closest Go equivalent.
+func defaultObservedGeneration[T any](status *T, observedGeneration *int64) {
+	var zero T
+	if equality.Semantic.DeepEqual(*status, zero) {
+		*observedGeneration = unobservedGeneration
+	}
+}
+
+// SetDefaults_GitRepository defaults the status of a never-reconciled object.
+func SetDefaults_GitRepository(obj *GitRepository) {
+	defaultObservedGeneration(&obj.Status, &obj.Status.ObservedGeneration)
+}
+
+// SetDefaults_GitRepositorySpec sets timeout to 60s.
+func SetDefaults_GitRepositorySpec(obj *GitRepositorySpec) {
+	defaultDuration(&obj.Timeout, defaultTimeout)
+}
+
+// SetDefaults_GitRepositoryVerification sets mode to HEAD.
+func SetDefaults_GitRepositoryVerification(obj *GitRepositoryVerification) {
+	if obj.Mode == "" {
+		obj.Mode = ModeGitHEAD
+	}
+}
+
+// SetDefaults_OCIRepository defaults the status of a never-reconciled object.
+func SetDefaults_OCIRepository(obj *OCIRepository) {
+	defaultObservedGeneration(&obj.Status, &obj.Status.ObservedGeneration)
+}
+
+// SetDefaults_OCIRepositorySpec sets provider to generic and timeout to 60s.
+func SetDefaults_OCIRepositorySpec(obj *OCIRepositorySpec) {
+	defaultString(&obj.Provider, source.GenericProvider)
+	defaultDuration(&obj.Timeout, defaultTimeout)
+}
+
+// SetDefaults_OCIRepositoryVerification sets provider to cosign.
+func SetDefaults_OCIRepositoryVerification(obj *OCIRepositoryVerification) {
+	defaultString(&obj.Provider, source.CosignVerificationProvider)
+}
+
+// SetDefaults_HelmRepository defaults the status of a never-reconciled object.
+func SetDefaults_HelmRepository(obj *HelmRepository) {
+	defaultObservedGeneration(&obj.Status, &obj.Status.ObservedGeneration)
+}
+
+// SetDefaults_HelmRepositorySpec sets provider to generic. Flux documents a
+// 60s timeout but leaves the field empty, so it is not defaulted here.
+func SetDefaults_HelmRepositorySpec(obj *HelmRepositorySpec) {
+	defaultString(&obj.Provider, source.GenericProvider)
+}
+
+// SetDefaults_HelmChart defaults the status of a never-reconciled object.
+func SetDefaults_HelmChart(obj *HelmChart) {
+	defaultObservedGeneration(&obj.Status, &obj.Status.ObservedGeneration)
+}
+
+// SetDefaults_HelmChartSpec sets version to * and reconcileStrategy to
+// ChartVersion.
+func SetDefaults_HelmChartSpec(obj *HelmChartSpec) {
+	defaultString(&obj.Version, "*")
+	defaultString(&obj.ReconcileStrategy, source.ReconcileStrategyChartVersion)
+}
+
+// SetDefaults_HelmChartVerification sets provider to cosign.
+func SetDefaults_HelmChartVerification(obj *HelmChartVerification) {
+	defaultString(&obj.Provider, source.CosignVerificationProvider)
+}
+
+// SetDefaults_Bucket defaults the status of a never-reconciled object.
+func SetDefaults_Bucket(obj *Bucket) {
+	defaultObservedGeneration(&obj.Status, &obj.Status.ObservedGeneration)
+}
+
+// SetDefaults_BucketSpec sets provider to generic and timeout to 60s.
+func SetDefaults_BucketSpec(obj *BucketSpec) {
+	defaultString(&obj.Provider, source.GenericProvider)
+	defaultDuration(&obj.Timeout, defaultTimeout)
+}

@@ -1,0 +1,41 @@
+package apiserver
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+
+	helminstall "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/helm/install"
+	imageinstall "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/image/install"
+	kustomizeinstall "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/install"
+	notificationinstall "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/notification/install"
+	sourceinstall "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/install"
+)
+
+var (
+	// Scheme knows every Flux kind in its internal and served versions.
+	Scheme = runtime.NewScheme()
+	// Codecs encodes and decodes objects of Scheme.
+	Codecs = serializer.NewCodecFactory(Scheme)
+)
+
+func init() {
+	sourceinstall.Install(Scheme)
+	kustomizeinstall.Install(Scheme)
+	helminstall.Install(Scheme)
+	notificationinstall.Install(Scheme)
+	imageinstall.Install(Scheme)
+
+	// Options types (ListOptions, GetOptions...) and the unversioned status
+	// and discovery types every API server serves.
+	metav1.AddToGroupVersion(Scheme, schema.GroupVersion{Version: "v1"})
+	unversioned := schema.GroupVersion{Group: "", Version: "v1"}
+	Scheme.AddUnversionedTypes(unversioned,
+		&metav1.Status{},
+		&metav1.APIVersions{},
+		&metav1.APIGroupList{},
+		&metav1.APIGroup{},
+		&metav1.APIResourceList{},
+	)
+}

@@ -1,0 +1,97 @@
+// Package server holds the gitops-apiserver command: flags (Options), the
+// configuration built from them, and running the server.
+package server
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	genericoptions "k8s.io/apiserver/pkg/server/options"
+	cliflag "k8s.io/component-base/cli/flag"
+	logsapi "k8s.io/component-base/logs/api/v1"
+)
+
+// DefaultEtcdPathPrefix is where objects live in etcd, apart from
+// kube-apiserver's /registry when an etcd cluster is shared.
+const DefaultEtcdPathPrefix = "/gitops.fluxcd.io"
+
+// Options are the command-line options of gitops-apiserver.
+type Options struct {
+	Recommended *genericoptions.RecommendedOptions
+	Logs        *logsapi.LoggingConfiguration
+
+	// DataDir holds the embedded etcd's data (and later the artifact store).
+	DataDir string
+	// DisableWorkers serves the API without reconciling anything.
+	DisableWorkers bool
+}
+
+// NewOptions returns options with the defaults of an aggregated API server.
+func NewOptions() *Options {
+	o := &Options{
+		Recommended: genericoptions.NewRecommendedOptions(DefaultEtcdPathPrefix, nil),
+		Logs:        logsapi.NewLoggingConfiguration(),
+		DataDir:     "/var/lib/gitops-apiserver",
+	}
+	// No etcd servers means the embedded etcd (see Complete).
+	o.Recommended.Etcd.StorageConfig.Transport.ServerList = nil
+	return o
+}
+
+// Flags returns the options as named flag sets, for help output by section.
+func (o *Options) Flags() cliflag.NamedFlagSets {
+	var fss cliflag.NamedFlagSets
+	o.Recommended.AddFlags(fss.FlagSet("generic"))
+	logsapi.AddFlags(o.Logs, fss.FlagSet("logs"))
+	fs := fss.FlagSet("gitops")
+	fs.StringVar(&o.DataDir, "data-dir", o.DataDir,
+		"Directory for the embedded etcd's data (used when --etcd-servers is empty). Data survives restarts.")
+	fs.BoolVar(&o.DisableWorkers, "disable-workers", o.DisableWorkers,
+		"Serve the API only; run no reconcilers.")
+	return fss
+}
+
+// Validate reports every invalid option.
+func (o *Options) Validate() error {
+	var errs []error
+	if o.usesEmbeddedEtcd() {
+		// The embedded etcd's URL is only known once it runs; validate the
+		// other etcd options against a stand-in.
+		etcd := o.Recommended.Etcd
+		standIn := *etcd
+		standIn.StorageConfig.Transport.ServerList = []string{"http://127.0.0.1:2379"}
+		o.Recommended.Etcd = &standIn
+		defer func() { o.Recommended.Etcd = etcd }()
+	}
+	errs = append(errs, o.Recommended.Validate()...)
+	if err := logsapi.ValidateAndApply(o.Logs, nil); err != nil {
+		errs = append(errs, err)
+	}
+	if o.usesEmbeddedEtcd() && o.DataDir == "" {
+		errs = append(errs, fmt.Errorf("--data-dir is required when --etcd-servers is empty"))
+	}
+	return utilerrors.NewAggregate(errs)
+}
+
+func (o *Options) usesEmbeddedEtcd() bool {
+	return len(o.Recommended.Etcd.StorageConfig.Transport.ServerList) == 0
+}
+
+// etcdDataDir is where the embedded etcd keeps its data.
+func (o *Options) etcdDataDir() string {
+	return filepath.Join(o.DataDir, "etcd")
+}
+
+// completeServing makes a self-signed serving certificate when none is given
+// (only for local use; deployments mount a real one).
+func (o *Options) completeServing() error {
+	certDir := filepath.Join(o.DataDir, "certs")
+	o.Recommended.SecureServing.ServerCert.CertDirectory = certDir
+	if err := os.MkdirAll(certDir, 0o700); err != nil {
+		return err
+	}
+	return o.Recommended.SecureServing.MaybeDefaultWithSelfSignedCerts("localhost", nil, []net.IP{net.ParseIP("127.0.0.1")})
+}

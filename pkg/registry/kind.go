@@ -1,0 +1,63 @@
+package registry
+
+import (
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// Kind describes one Flux kind to the generic storage.
+type Kind struct {
+	// Resource is the plural resource name, e.g. "gitrepositories".
+	Resource string
+	// Singular is the singular resource name, e.g. "gitrepository".
+	Singular string
+	// GroupKind of the kind (the internal types' group).
+	GroupKind schema.GroupKind
+	// ShortNames for kubectl, e.g. "gitrepo".
+	ShortNames []string
+	// Categories for kubectl, e.g. "fluxcd", "fluxcd-sources".
+	Categories []string
+	// Versions serving the kind, storage version first.
+	Versions []string
+
+	// New returns an empty internal object; NewList an empty internal list.
+	New     func() runtime.Object
+	NewList func() runtime.Object
+
+	// Validate and ValidateUpdate check an internal object (spec and metadata).
+	Validate       func(obj runtime.Object) field.ErrorList
+	ValidateUpdate func(obj, old runtime.Object) field.ErrorList
+	// ValidateStatusUpdate checks a write to /status; nil accepts any status.
+	ValidateStatusUpdate func(obj, old runtime.Object) field.ErrorList
+
+	// Columns are the kind's table columns between NAME and AGE.
+	Columns []Column
+}
+
+// Column is one table column and how to compute its cell from an internal object.
+type Column struct {
+	Name        string
+	Type        string // "string", "date", "integer"...
+	Description string
+	// Priority 0 is shown by default, 1 only with -o wide.
+	Priority int32
+	Cell     func(obj runtime.Object) interface{}
+}
+
+// Typed adapters, so kind declarations use their own types' functions.
+
+// Validate adapts a typed create validation.
+func Validate[T runtime.Object](f func(T) field.ErrorList) func(runtime.Object) field.ErrorList {
+	return func(obj runtime.Object) field.ErrorList { return f(obj.(T)) }
+}
+
+// ValidateUpdate adapts a typed update validation.
+func ValidateUpdate[T runtime.Object](f func(T, T) field.ErrorList) func(runtime.Object, runtime.Object) field.ErrorList {
+	return func(obj, old runtime.Object) field.ErrorList { return f(obj.(T), old.(T)) }
+}
+
+// Text adapts a typed cell function.
+func Text[T runtime.Object](f func(T) string) func(runtime.Object) string {
+	return func(obj runtime.Object) string { return f(obj.(T)) }
+}

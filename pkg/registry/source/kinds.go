@@ -1,0 +1,111 @@
+// Package source declares the source.toolkit.fluxcd.io kinds to the registry.
+package source
+
+import (
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/validation"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/registry"
+)
+
+var categories = []string{"fluxcd", "fluxcd-sources"}
+
+// Kinds returns the source kinds.
+func Kinds() []*registry.Kind {
+	return []*registry.Kind{
+		{
+			Resource: "gitrepositories", Singular: "gitrepository", ShortNames: []string{"gitrepo"},
+			GroupKind: source.Kind("GitRepository"), Categories: categories, Versions: []string{"v1"},
+			New:                  func() runtime.Object { return &source.GitRepository{} },
+			NewList:              func() runtime.Object { return &source.GitRepositoryList{} },
+			Validate:             registry.Validate(validation.ValidateGitRepository),
+			ValidateUpdate:       registry.ValidateUpdate(validation.ValidateGitRepositoryUpdate),
+			ValidateStatusUpdate: registry.ValidateUpdate(validation.ValidateGitRepositoryStatusUpdate),
+			Columns: sourceColumns(
+				registry.Text(func(o *source.GitRepository) string { return o.Spec.URL }),
+				registry.Text(func(o *source.GitRepository) string { return revision(o.Status.Artifact) })),
+		},
+		{
+			Resource: "ocirepositories", Singular: "ocirepository", ShortNames: []string{"ocirepo"},
+			GroupKind: source.Kind("OCIRepository"), Categories: categories, Versions: []string{"v1", "v1beta2"},
+			New:                  func() runtime.Object { return &source.OCIRepository{} },
+			NewList:              func() runtime.Object { return &source.OCIRepositoryList{} },
+			Validate:             registry.Validate(validation.ValidateOCIRepository),
+			ValidateUpdate:       registry.ValidateUpdate(validation.ValidateOCIRepositoryUpdate),
+			ValidateStatusUpdate: registry.ValidateUpdate(validation.ValidateOCIRepositoryStatusUpdate),
+			Columns: sourceColumns(
+				registry.Text(func(o *source.OCIRepository) string { return o.Spec.URL }),
+				registry.Text(func(o *source.OCIRepository) string { return revision(o.Status.Artifact) })),
+		},
+		{
+			Resource: "helmrepositories", Singular: "helmrepository", ShortNames: []string{"helmrepo"},
+			GroupKind: source.Kind("HelmRepository"), Categories: categories, Versions: []string{"v1"},
+			New:                  func() runtime.Object { return &source.HelmRepository{} },
+			NewList:              func() runtime.Object { return &source.HelmRepositoryList{} },
+			Validate:             registry.Validate(validation.ValidateHelmRepository),
+			ValidateUpdate:       registry.ValidateUpdate(validation.ValidateHelmRepositoryUpdate),
+			ValidateStatusUpdate: registry.ValidateUpdate(validation.ValidateHelmRepositoryStatusUpdate),
+			Columns: sourceColumns(
+				registry.Text(func(o *source.HelmRepository) string { return o.Spec.URL }),
+				registry.Text(func(o *source.HelmRepository) string { return revision(o.Status.Artifact) })),
+		},
+		{
+			Resource: "helmcharts", Singular: "helmchart", ShortNames: []string{"hc"},
+			GroupKind: source.Kind("HelmChart"), Categories: categories, Versions: []string{"v1"},
+			New:                  func() runtime.Object { return &source.HelmChart{} },
+			NewList:              func() runtime.Object { return &source.HelmChartList{} },
+			Validate:             registry.Validate(validation.ValidateHelmChart),
+			ValidateUpdate:       registry.ValidateUpdate(validation.ValidateHelmChartUpdate),
+			ValidateStatusUpdate: registry.ValidateUpdate(validation.ValidateHelmChartStatusUpdate),
+			Columns: sourceColumns(
+				registry.Text(func(o *source.HelmChart) string {
+					return o.Spec.SourceRef.Kind + "/" + o.Spec.SourceRef.Name + " " + o.Spec.Chart
+				}),
+				registry.Text(func(o *source.HelmChart) string { return revision(o.Status.Artifact) })),
+		},
+		{
+			Resource: "buckets", Singular: "bucket",
+			GroupKind: source.Kind("Bucket"), Categories: categories, Versions: []string{"v1", "v1beta2"},
+			New:                  func() runtime.Object { return &source.Bucket{} },
+			NewList:              func() runtime.Object { return &source.BucketList{} },
+			Validate:             registry.Validate(validation.ValidateBucket),
+			ValidateUpdate:       registry.ValidateUpdate(validation.ValidateBucketUpdate),
+			ValidateStatusUpdate: registry.ValidateUpdate(validation.ValidateBucketStatusUpdate),
+			Columns: sourceColumns(
+				registry.Text(func(o *source.Bucket) string { return o.Spec.Endpoint + "/" + o.Spec.BucketName }),
+				registry.Text(func(o *source.Bucket) string { return revision(o.Status.Artifact) })),
+		},
+		{
+			Resource: "externalartifacts", Singular: "externalartifact", ShortNames: []string{"ea"},
+			GroupKind: source.Kind("ExternalArtifact"), Categories: categories, Versions: []string{"v1"},
+			New:                  func() runtime.Object { return &source.ExternalArtifact{} },
+			NewList:              func() runtime.Object { return &source.ExternalArtifactList{} },
+			Validate:             registry.Validate(validation.ValidateExternalArtifact),
+			ValidateUpdate:       registry.ValidateUpdate(validation.ValidateExternalArtifactUpdate),
+			ValidateStatusUpdate: registry.ValidateUpdate(validation.ValidateExternalArtifactStatusUpdate),
+			Columns: []registry.Column{
+				registry.StringColumn("Revision", "Revision of the artifact.", 0,
+					registry.Text(func(o *source.ExternalArtifact) string { return revision(o.Status.Artifact) })),
+				registry.ReadyColumn(), registry.MessageColumn(),
+			},
+		},
+	}
+}
+
+// sourceColumns: REVISION SUSPENDED READY MESSAGE, and URL with -o wide.
+func sourceColumns(url, rev func(runtime.Object) string) []registry.Column {
+	cols := []registry.Column{
+		registry.StringColumn("URL", "Where the source is fetched from.", 1, url),
+		registry.StringColumn("Revision", "Revision of the last artifact.", 0, rev),
+	}
+	return append(cols, registry.StatusColumns()...)
+}
+
+func revision(a *common.Artifact) string {
+	if a == nil {
+		return ""
+	}
+	return a.Revision
+}

@@ -1,0 +1,113 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apiserver/pkg/registry/generic"
+	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
+	"k8s.io/apiserver/pkg/registry/rest"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
+)
+
+// REST is the main resource of a kind.
+type REST struct {
+	*genericregistry.Store
+	kind *Kind
+}
+
+var (
+	_ rest.StandardStorage      = &REST{}
+	_ rest.ShortNamesProvider   = &REST{}
+	_ rest.CategoriesProvider   = &REST{}
+	_ rest.SingularNameProvider = &REST{}
+	_ rest.ResetFieldsStrategy  = &REST{}
+)
+
+// ShortNames implements rest.ShortNamesProvider.
+func (r *REST) ShortNames() []string { return r.kind.ShortNames }
+
+// Categories implements rest.CategoriesProvider.
+func (r *REST) Categories() []string { return r.kind.Categories }
+
+// GetSingularName implements rest.SingularNameProvider.
+func (r *REST) GetSingularName() string { return r.kind.Singular }
+
+// StatusREST is the /status subresource of a kind.
+type StatusREST struct {
+	store *genericregistry.Store
+}
+
+var (
+	_ rest.Patcher             = &StatusREST{}
+	_ rest.Storage             = &StatusREST{}
+	_ rest.ResetFieldsStrategy = &StatusREST{}
+)
+
+// New implements rest.Storage.
+func (r *StatusREST) New() runtime.Object { return r.store.New() }
+
+// Destroy implements rest.Storage; the main resource owns the store.
+func (r *StatusREST) Destroy() {}
+
+// Get implements rest.Getter.
+func (r *StatusREST) Get(ctx context.Context, name string, options *metav1.GetOptions) (runtime.Object, error) {
+	return r.store.Get(ctx, name, options)
+}
+
+// Update implements rest.Updater; only the status changes.
+func (r *StatusREST) Update(ctx context.Context, name string, objInfo rest.UpdatedObjectInfo, createValidation rest.ValidateObjectFunc, updateValidation rest.ValidateObjectUpdateFunc, forceAllowCreate bool, options *metav1.UpdateOptions) (runtime.Object, bool, error) {
+	// Status updates never create, whatever the caller asks.
+	return r.store.Update(ctx, name, objInfo, createValidation, updateValidation, false, options)
+}
+
+// GetResetFields implements rest.ResetFieldsStrategy.
+func (r *StatusREST) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
+	return r.store.GetResetFields()
+}
+
+// ConvertToTable implements rest.TableConvertor.
+func (r *StatusREST) ConvertToTable(ctx context.Context, object runtime.Object, tableOptions runtime.Object) (*metav1.Table, error) {
+	return r.store.ConvertToTable(ctx, object, tableOptions)
+}
+
+// Storage is what a kind serves: the main resource and its subresources.
+type Storage struct {
+	REST   *REST
+	Status *StatusREST
+}
+
+// NewStorage builds the etcd-backed storage for k.
+func NewStorage(scheme *runtime.Scheme, k *Kind, optsGetter generic.RESTOptionsGetter) (*Storage, error) {
+	s := newStrategy(scheme, k)
+	gr := k.GroupKind.WithVersion("").GroupVersion().WithResource(k.Resource).GroupResource()
+	store := &genericregistry.Store{
+		NewFunc:                   k.New,
+		NewListFunc:               k.NewList,
+		PredicateFunc:             MatchObject,
+		DefaultQualifiedResource:  gr,
+		SingularQualifiedResource: k.GroupKind.WithVersion("").GroupVersion().WithResource(k.Singular).GroupResource(),
+		CreateStrategy:            s,
+		UpdateStrategy:            s,
+		DeleteStrategy:            s,
+		ResetFieldsStrategy:       s,
+		TableConvertor:            newTableConvertor(k),
+	}
+	if err := store.CompleteWithOptions(&generic.StoreOptions{RESTOptions: optsGetter, AttrFunc: GetAttrs}); err != nil {
+		return nil, fmt.Errorf("storage for %s: %w", gr, err)
+	}
+	statusStore := *store
+	ss := statusStrategy{s}
+	statusStore.UpdateStrategy = ss
+	statusStore.ResetFieldsStrategy = ss
+	return &Storage{REST: &REST{Store: store, kind: k}, Status: &StatusREST{store: &statusStore}}, nil
+}
+
+// Map returns the storage keyed by resource path ("gitrepositories",
+// "gitrepositories/status"), as APIGroupInfo wants it.
+func (s *Storage) Map() map[string]rest.Storage {
+	r := s.REST.kind.Resource
+	return map[string]rest.Storage{r: s.REST, r + "/status": s.Status}
+}
