@@ -35,6 +35,12 @@ type Kind struct {
 	Columns []Column
 }
 
+// hasStatus reports whether the kind has a status (and so a /status
+// subresource).
+func (k *Kind) hasStatus() bool {
+	return structField(k.New(), "Status").IsValid()
+}
+
 // Column is one table column and how to compute its cell from an internal object.
 type Column struct {
 	Name        string

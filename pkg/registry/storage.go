@@ -79,6 +79,19 @@ type Storage struct {
 	Status *StatusREST
 }
 
+// Strategies are the create/update/delete rules of a kind's main resource
+// and of its /status subresource.
+type Strategies struct {
+	Main   rest.RESTCreateUpdateStrategy
+	Status rest.RESTUpdateStrategy
+}
+
+// NewStrategies returns the strategies NewStorage uses for k.
+func NewStrategies(typer runtime.ObjectTyper, k *Kind) Strategies {
+	s := newStrategy(typer, k)
+	return Strategies{Main: s, Status: statusStrategy{s}}
+}
+
 // NewStorage builds the etcd-backed storage for k.
 func NewStorage(scheme *runtime.Scheme, k *Kind, optsGetter generic.RESTOptionsGetter) (*Storage, error) {
 	s := newStrategy(scheme, k)
@@ -109,5 +122,9 @@ func NewStorage(scheme *runtime.Scheme, k *Kind, optsGetter generic.RESTOptionsG
 // "gitrepositories/status"), as APIGroupInfo wants it.
 func (s *Storage) Map() map[string]rest.Storage {
 	r := s.REST.kind.Resource
-	return map[string]rest.Storage{r: s.REST, r + "/status": s.Status}
+	m := map[string]rest.Storage{r: s.REST}
+	if s.REST.kind.hasStatus() {
+		m[r+"/status"] = s.Status
+	}
+	return m
 }

@@ -35,6 +35,9 @@ func (strategy) NamespaceScoped() bool { return true }
 
 // GetResetFields says that writes to the main resource never set status.
 func (s strategy) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
+	if !s.kind.hasStatus() {
+		return nil
+	}
 	return resetFields(s.kind, "status")
 }
 
@@ -146,17 +149,29 @@ func objectMeta(m metav1.Object) *metav1.ObjectMeta {
 	return &metav1.ObjectMeta{Name: m.GetName(), Namespace: m.GetNamespace()}
 }
 
-// Every Flux kind is a struct with Spec and Status fields; these helpers let
-// one strategy serve them all.
+// Every Flux kind is a struct with a Spec field and, except for Alert and
+// Provider (v1beta3 has no status), a Status field; these helpers let one
+// strategy serve them all. A missing field is left alone.
+
+func structField(obj runtime.Object, name string) reflect.Value {
+	return reflect.ValueOf(obj).Elem().FieldByName(name)
+}
 
 func fieldOf(obj runtime.Object, name string) interface{} {
-	return reflect.ValueOf(obj).Elem().FieldByName(name).Interface()
+	if v := structField(obj, name); v.IsValid() {
+		return v.Interface()
+	}
+	return nil
 }
 
 func copyField(dst, src runtime.Object, name string) {
-	reflect.ValueOf(dst).Elem().FieldByName(name).Set(reflect.ValueOf(src).Elem().FieldByName(name))
+	if v := structField(dst, name); v.IsValid() {
+		v.Set(structField(src, name))
+	}
 }
 
 func zeroField(obj runtime.Object, name string) {
-	reflect.ValueOf(obj).Elem().FieldByName(name).SetZero()
+	if v := structField(obj, name); v.IsValid() {
+		v.SetZero()
+	}
 }

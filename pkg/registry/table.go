@@ -91,7 +91,7 @@ func MessageColumn() Column {
 // SuspendedColumn shows spec.suspend.
 func SuspendedColumn() Column {
 	return Column{Name: "Suspended", Type: "boolean", Description: "Whether reconciliation is suspended.", Cell: func(obj runtime.Object) interface{} {
-		v := reflect.ValueOf(obj).Elem().FieldByName("Spec").FieldByName("Suspend")
+		v := structField(obj, "Spec").FieldByName("Suspend")
 		return v.IsValid() && v.Kind() == reflect.Bool && v.Bool()
 	}}
 }
@@ -107,7 +107,11 @@ func StatusColumns() []Column {
 }
 
 func readyCondition(obj runtime.Object) *metav1.Condition {
-	v := reflect.ValueOf(obj).Elem().FieldByName("Status").FieldByName("Conditions")
+	status := structField(obj, "Status")
+	if !status.IsValid() {
+		return nil
+	}
+	v := status.FieldByName("Conditions")
 	if !v.IsValid() {
 		return nil
 	}
