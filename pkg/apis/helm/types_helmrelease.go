@@ -41,7 +41,7 @@ type HelmReleaseSpec struct {
 	ChartRef *common.NamespacedObjectKindReference `json:"chartRef,omitempty"`
 
 	// Interval between reconciliations; approximate, subject to jitter.
-	Interval metav1.Duration `json:"interval"`
+	Interval common.Duration `json:"interval"`
 
 	// KubeConfig targets a remote cluster; combined with serviceAccountName
 	// the controller impersonates that account on the remote cluster.
@@ -75,7 +75,7 @@ type HelmReleaseSpec struct {
 	// Timeout for each Kubernetes operation of a Helm action (hook Jobs,
 	// waits); 5m0s when unset.
 	// +optional
-	Timeout *metav1.Duration `json:"timeout,omitempty"`
+	Timeout *common.Duration `json:"timeout,omitempty"`
 
 	// MaxHistory is the number of release revisions Helm keeps; 0 keeps all,
 	// 5 when unset.

@@ -1,7 +1,7 @@
 package helm
 
 import (
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 )
 
 // CRDsPolicy is how a Helm action treats the CRDs in the chart's crds
@@ -17,7 +17,7 @@ type Install struct {
 	// Timeout for each Kubernetes operation of the install; spec.timeout
 	// when unset.
 	// +optional
-	Timeout *metav1.Duration `json:"timeout,omitempty"`
+	Timeout *common.Duration `json:"timeout,omitempty"`
 
 	// Remediation configures what happens when the install fails; nothing
 	// by default.
@@ -103,7 +103,7 @@ type InstallStrategy struct {
 
 	// RetryInterval between retries; only with RetryOnFailure, 5m when unset.
 	// +optional
-	RetryInterval *metav1.Duration `json:"retryInterval,omitempty"`
+	RetryInterval *common.Duration `json:"retryInterval,omitempty"`
 }
 
 // Upgrade configures Helm upgrade actions.
@@ -111,7 +111,7 @@ type Upgrade struct {
 	// Timeout for each Kubernetes operation of the upgrade; spec.timeout
 	// when unset.
 	// +optional
-	Timeout *metav1.Duration `json:"timeout,omitempty"`
+	Timeout *common.Duration `json:"timeout,omitempty"`
 
 	// Remediation configures what happens when the upgrade fails; nothing
 	// by default.
@@ -206,7 +206,7 @@ type UpgradeStrategy struct {
 
 	// RetryInterval between retries; only with RetryOnFailure, 5m when unset.
 	// +optional
-	RetryInterval *metav1.Duration `json:"retryInterval,omitempty"`
+	RetryInterval *common.Duration `json:"retryInterval,omitempty"`
 }
 
 // Test configures Helm test actions.
@@ -218,7 +218,7 @@ type Test struct {
 	// Timeout for each Kubernetes operation of the tests; spec.timeout when
 	// unset.
 	// +optional
-	Timeout *metav1.Duration `json:"timeout,omitempty"`
+	Timeout *common.Duration `json:"timeout,omitempty"`
 
 	// IgnoreFailures skips remediation when tests fail; overridable per
 	// install and upgrade.
@@ -245,7 +245,7 @@ type Rollback struct {
 	// Timeout for each Kubernetes operation of the rollback; spec.timeout
 	// when unset.
 	// +optional
-	Timeout *metav1.Duration `json:"timeout,omitempty"`
+	Timeout *common.Duration `json:"timeout,omitempty"`
 
 	// DisableWait skips waiting for resources to be ready.
 	// +optional
@@ -283,7 +283,7 @@ type Uninstall struct {
 	// Timeout for each Kubernetes operation of the uninstall; spec.timeout
 	// when unset.
 	// +optional
-	Timeout *metav1.Duration `json:"timeout,omitempty"`
+	Timeout *common.Duration `json:"timeout,omitempty"`
 
 	// DisableHooks skips the chart's hooks.
 	// +optional

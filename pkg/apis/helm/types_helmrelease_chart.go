@@ -1,8 +1,6 @@
 package helm
 
 import (
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 )
 
@@ -44,7 +42,7 @@ type HelmChartTemplateSpec struct {
 	// Interval at which the source is checked for a new chart; the
 	// HelmRelease's interval when unset.
 	// +optional
-	Interval *metav1.Duration `json:"interval,omitempty"`
+	Interval *common.Duration `json:"interval,omitempty"`
 
 	// ReconcileStrategy decides what produces a new artifact: ChartVersion
 	// (the default) or Revision.

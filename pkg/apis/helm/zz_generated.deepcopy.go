@@ -170,7 +170,7 @@ func (in *HelmChartTemplateSpec) DeepCopyInto(out *HelmChartTemplateSpec) {
 	out.SourceRef = in.SourceRef
 	if in.Interval != nil {
 		in, out := &in.Interval, &out.Interval
-		*out = new(v1.Duration)
+		*out = new(common.Duration)
 		**out = **in
 	}
 	if in.ValuesFiles != nil {
@@ -291,7 +291,6 @@ func (in *HelmReleaseSpec) DeepCopyInto(out *HelmReleaseSpec) {
 		*out = new(common.NamespacedObjectKindReference)
 		**out = **in
 	}
-	out.Interval = in.Interval
 	if in.KubeConfig != nil {
 		in, out := &in.KubeConfig, &out.KubeConfig
 		*out = new(common.KubeConfigReference)
@@ -304,7 +303,7 @@ func (in *HelmReleaseSpec) DeepCopyInto(out *HelmReleaseSpec) {
 	}
 	if in.Timeout != nil {
 		in, out := &in.Timeout, &out.Timeout
-		*out = new(v1.Duration)
+		*out = new(common.Duration)
 		**out = **in
 	}
 	if in.MaxHistory != nil {
@@ -464,7 +463,7 @@ func (in *Install) DeepCopyInto(out *Install) {
 	*out = *in
 	if in.Timeout != nil {
 		in, out := &in.Timeout, &out.Timeout
-		*out = new(v1.Duration)
+		*out = new(common.Duration)
 		**out = **in
 	}
 	if in.Remediation != nil {
@@ -526,7 +525,7 @@ func (in *InstallStrategy) DeepCopyInto(out *InstallStrategy) {
 	*out = *in
 	if in.RetryInterval != nil {
 		in, out := &in.RetryInterval, &out.RetryInterval
-		*out = new(v1.Duration)
+		*out = new(common.Duration)
 		**out = **in
 	}
 	return
@@ -633,7 +632,7 @@ func (in *Rollback) DeepCopyInto(out *Rollback) {
 	*out = *in
 	if in.Timeout != nil {
 		in, out := &in.Timeout, &out.Timeout
-		*out = new(v1.Duration)
+		*out = new(common.Duration)
 		**out = **in
 	}
 	return
@@ -692,7 +691,7 @@ func (in *Test) DeepCopyInto(out *Test) {
 	*out = *in
 	if in.Timeout != nil {
 		in, out := &in.Timeout, &out.Timeout
-		*out = new(v1.Duration)
+		*out = new(common.Duration)
 		**out = **in
 	}
 	if in.Filters != nil {
@@ -740,7 +739,7 @@ func (in *Uninstall) DeepCopyInto(out *Uninstall) {
 	*out = *in
 	if in.Timeout != nil {
 		in, out := &in.Timeout, &out.Timeout
-		*out = new(v1.Duration)
+		*out = new(common.Duration)
 		**out = **in
 	}
 	if in.DeletionPropagation != nil {
@@ -766,7 +765,7 @@ func (in *Upgrade) DeepCopyInto(out *Upgrade) {
 	*out = *in
 	if in.Timeout != nil {
 		in, out := &in.Timeout, &out.Timeout
-		*out = new(v1.Duration)
+		*out = new(common.Duration)
 		**out = **in
 	}
 	if in.Remediation != nil {
@@ -828,7 +827,7 @@ func (in *UpgradeStrategy) DeepCopyInto(out *UpgradeStrategy) {
 	*out = *in
 	if in.RetryInterval != nil {
 		in, out := &in.RetryInterval, &out.RetryInterval
-		*out = new(v1.Duration)
+		*out = new(common.Duration)
 		**out = **in
 	}
 	return

@@ -34,7 +34,7 @@ type ImageUpdateAutomationSpec struct {
 	// +optional
 	GitSpec *GitSpec `json:"git,omitempty"`
 	// Interval is the lower bound between automation runs.
-	Interval metav1.Duration `json:"interval"`
+	Interval common.Duration `json:"interval"`
 	// PolicySelector limits the ImagePolicies applied; all in the namespace
 	// when unset.
 	// +optional

@@ -55,10 +55,10 @@ type BucketSpec struct {
 	// +optional
 	ProxySecretRef *common.LocalObjectReference `json:"proxySecretRef,omitempty"`
 	// Interval between checks of the bucket.
-	Interval metav1.Duration `json:"interval"`
+	Interval common.Duration `json:"interval"`
 	// Timeout of fetch operations.
 	// +optional
-	Timeout *metav1.Duration `json:"timeout,omitempty"`
+	Timeout *common.Duration `json:"timeout,omitempty"`
 	// Ignore replaces the default exclusion patterns (.sourceignore syntax).
 	// +optional
 	Ignore *string `json:"ignore,omitempty"`

@@ -46,10 +46,10 @@ type GitRepositorySpec struct {
 	// +optional
 	ServiceAccountName string `json:"serviceAccountName,omitempty"`
 	// Interval between checks of the repository.
-	Interval metav1.Duration `json:"interval"`
+	Interval common.Duration `json:"interval"`
 	// Timeout of Git operations.
 	// +optional
-	Timeout *metav1.Duration `json:"timeout,omitempty"`
+	Timeout *common.Duration `json:"timeout,omitempty"`
 	// Reference to check out; Flux falls back to the master branch when empty.
 	// +optional
 	Reference *GitRepositoryRef `json:"ref,omitempty"`

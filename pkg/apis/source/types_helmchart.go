@@ -30,7 +30,7 @@ type HelmChartSpec struct {
 	// SourceRef names the source holding the chart.
 	SourceRef LocalHelmChartSourceReference `json:"sourceRef"`
 	// Interval between checks of the source.
-	Interval metav1.Duration `json:"interval"`
+	Interval common.Duration `json:"interval"`
 	// ReconcileStrategy is ChartVersion or Revision: what makes a new
 	// artifact.
 	// +optional

@@ -36,13 +36,13 @@ type HelmRepositorySpec struct {
 	PassCredentials bool `json:"passCredentials,omitempty"`
 	// Interval between index fetches.
 	// +optional
-	Interval metav1.Duration `json:"interval,omitempty"`
+	Interval common.Duration `json:"interval,omitempty"`
 	// Insecure allows plain-HTTP OCI registries (type oci only).
 	// +optional
 	Insecure bool `json:"insecure,omitempty"`
 	// Timeout of index fetches and OCI operations.
 	// +optional
-	Timeout *metav1.Duration `json:"timeout,omitempty"`
+	Timeout *common.Duration `json:"timeout,omitempty"`
 	// Suspend stops reconciliation while true.
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`

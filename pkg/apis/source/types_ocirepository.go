@@ -51,10 +51,10 @@ type OCIRepositorySpec struct {
 	// +optional
 	ProxySecretRef *common.LocalObjectReference `json:"proxySecretRef,omitempty"`
 	// Interval between checks of the registry.
-	Interval metav1.Duration `json:"interval"`
+	Interval common.Duration `json:"interval"`
 	// Timeout of registry operations.
 	// +optional
-	Timeout *metav1.Duration `json:"timeout,omitempty"`
+	Timeout *common.Duration `json:"timeout,omitempty"`
 	// Ignore replaces the default exclusion patterns (.sourceignore syntax).
 	// +optional
 	Ignore *string `json:"ignore,omitempty"`

@@ -137,10 +137,9 @@ func (in *BucketSpec) DeepCopyInto(out *BucketSpec) {
 		*out = new(common.LocalObjectReference)
 		**out = **in
 	}
-	out.Interval = in.Interval
 	if in.Timeout != nil {
 		in, out := &in.Timeout, &out.Timeout
-		*out = new(v1.Duration)
+		*out = new(common.Duration)
 		**out = **in
 	}
 	if in.Ignore != nil {
@@ -412,10 +411,9 @@ func (in *GitRepositorySpec) DeepCopyInto(out *GitRepositorySpec) {
 		*out = new(common.LocalObjectReference)
 		**out = **in
 	}
-	out.Interval = in.Interval
 	if in.Timeout != nil {
 		in, out := &in.Timeout, &out.Timeout
-		*out = new(v1.Duration)
+		*out = new(common.Duration)
 		**out = **in
 	}
 	if in.Reference != nil {
@@ -603,7 +601,6 @@ func (in *HelmChartList) DeepCopyObject() runtime.Object {
 func (in *HelmChartSpec) DeepCopyInto(out *HelmChartSpec) {
 	*out = *in
 	out.SourceRef = in.SourceRef
-	out.Interval = in.Interval
 	if in.ValuesFiles != nil {
 		in, out := &in.ValuesFiles, &out.ValuesFiles
 		*out = make([]string, len(*in))
@@ -761,10 +758,9 @@ func (in *HelmRepositorySpec) DeepCopyInto(out *HelmRepositorySpec) {
 		*out = new(common.LocalObjectReference)
 		**out = **in
 	}
-	out.Interval = in.Interval
 	if in.Timeout != nil {
 		in, out := &in.Timeout, &out.Timeout
-		*out = new(v1.Duration)
+		*out = new(common.Duration)
 		**out = **in
 	}
 	if in.AccessFrom != nil {
@@ -956,10 +952,9 @@ func (in *OCIRepositorySpec) DeepCopyInto(out *OCIRepositorySpec) {
 		*out = new(common.LocalObjectReference)
 		**out = **in
 	}
-	out.Interval = in.Interval
 	if in.Timeout != nil {
 		in, out := &in.Timeout, &out.Timeout
-		*out = new(v1.Duration)
+		*out = new(common.Duration)
 		**out = **in
 	}
 	if in.Ignore != nil {

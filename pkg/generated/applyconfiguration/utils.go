@@ -24,9 +24,11 @@ import (
 	v1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/image/v1"
 	v1beta2 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/image/v1beta2"
 	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
+	kustomizev1beta2 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1beta2"
 	notificationv1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/notification/v1"
 	v1beta3 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/notification/v1beta3"
 	sourcev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1"
+	v1beta1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1beta1"
 	sourcev1beta2 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1beta2"
 	apiscommon "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/applyconfiguration/apis/common"
 	helmv2 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/applyconfiguration/helm/v2"
@@ -34,9 +36,11 @@ import (
 	imagev1beta2 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/applyconfiguration/image/v1beta2"
 	internal "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/applyconfiguration/internal"
 	applyconfigurationkustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/applyconfiguration/kustomize/v1"
+	applyconfigurationkustomizev1beta2 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/applyconfiguration/kustomize/v1beta2"
 	applyconfigurationnotificationv1 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/applyconfiguration/notification/v1"
 	notificationv1beta3 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/applyconfiguration/notification/v1beta3"
 	applyconfigurationsourcev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/applyconfiguration/source/v1"
+	sourcev1beta1 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/applyconfiguration/source/v1beta1"
 	applyconfigurationsourcev1beta2 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/applyconfiguration/source/v1beta2"
 	runtime "k8s.io/apimachinery/pkg/runtime"
 	schema "k8s.io/apimachinery/pkg/runtime/schema"
@@ -265,6 +269,34 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 	case kustomizev1.SchemeGroupVersion.WithKind("SubstituteReference"):
 		return &applyconfigurationkustomizev1.SubstituteReferenceApplyConfiguration{}
 
+		// Group=kustomize.toolkit.fluxcd.io, Version=v1beta2
+	case kustomizev1beta2.SchemeGroupVersion.WithKind("CommonMetadata"):
+		return &applyconfigurationkustomizev1beta2.CommonMetadataApplyConfiguration{}
+	case kustomizev1beta2.SchemeGroupVersion.WithKind("Decryption"):
+		return &applyconfigurationkustomizev1beta2.DecryptionApplyConfiguration{}
+	case kustomizev1beta2.SchemeGroupVersion.WithKind("DependencyReference"):
+		return &applyconfigurationkustomizev1beta2.DependencyReferenceApplyConfiguration{}
+	case kustomizev1beta2.SchemeGroupVersion.WithKind("JSON6902"):
+		return &applyconfigurationkustomizev1beta2.JSON6902ApplyConfiguration{}
+	case kustomizev1beta2.SchemeGroupVersion.WithKind("JSON6902Patch"):
+		return &applyconfigurationkustomizev1beta2.JSON6902PatchApplyConfiguration{}
+	case kustomizev1beta2.SchemeGroupVersion.WithKind("KubeConfigReference"):
+		return &applyconfigurationkustomizev1beta2.KubeConfigReferenceApplyConfiguration{}
+	case kustomizev1beta2.SchemeGroupVersion.WithKind("Kustomization"):
+		return &applyconfigurationkustomizev1beta2.KustomizationApplyConfiguration{}
+	case kustomizev1beta2.SchemeGroupVersion.WithKind("KustomizationSpec"):
+		return &applyconfigurationkustomizev1beta2.KustomizationSpecApplyConfiguration{}
+	case kustomizev1beta2.SchemeGroupVersion.WithKind("KustomizationStatus"):
+		return &applyconfigurationkustomizev1beta2.KustomizationStatusApplyConfiguration{}
+	case kustomizev1beta2.SchemeGroupVersion.WithKind("PostBuild"):
+		return &applyconfigurationkustomizev1beta2.PostBuildApplyConfiguration{}
+	case kustomizev1beta2.SchemeGroupVersion.WithKind("ResourceInventory"):
+		return &applyconfigurationkustomizev1beta2.ResourceInventoryApplyConfiguration{}
+	case kustomizev1beta2.SchemeGroupVersion.WithKind("ResourceRef"):
+		return &applyconfigurationkustomizev1beta2.ResourceRefApplyConfiguration{}
+	case kustomizev1beta2.SchemeGroupVersion.WithKind("SubstituteReference"):
+		return &applyconfigurationkustomizev1beta2.SubstituteReferenceApplyConfiguration{}
+
 		// Group=notification.toolkit.fluxcd.io, Version=v1
 	case notificationv1.SchemeGroupVersion.WithKind("CrossNamespaceObjectReference"):
 		return &applyconfigurationnotificationv1.CrossNamespaceObjectReferenceApplyConfiguration{}
@@ -352,6 +384,22 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &applyconfigurationsourcev1.OCIRepositoryVerificationApplyConfiguration{}
 	case sourcev1.SchemeGroupVersion.WithKind("OIDCIdentityMatch"):
 		return &applyconfigurationsourcev1.OIDCIdentityMatchApplyConfiguration{}
+
+		// Group=source.toolkit.fluxcd.io, Version=v1beta1
+	case v1beta1.SchemeGroupVersion.WithKind("Artifact"):
+		return &sourcev1beta1.ArtifactApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("GitRepository"):
+		return &sourcev1beta1.GitRepositoryApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("GitRepositoryInclude"):
+		return &sourcev1beta1.GitRepositoryIncludeApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("GitRepositoryRef"):
+		return &sourcev1beta1.GitRepositoryRefApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("GitRepositorySpec"):
+		return &sourcev1beta1.GitRepositorySpecApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("GitRepositoryStatus"):
+		return &sourcev1beta1.GitRepositoryStatusApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("GitRepositoryVerification"):
+		return &sourcev1beta1.GitRepositoryVerificationApplyConfiguration{}
 
 		// Group=source.toolkit.fluxcd.io, Version=v1beta2
 	case sourcev1beta2.SchemeGroupVersion.WithKind("Bucket"):

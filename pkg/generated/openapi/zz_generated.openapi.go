@@ -27,9 +27,11 @@ import (
 	v1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/image/v1"
 	v1beta2 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/image/v1beta2"
 	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
+	kustomizev1beta2 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1beta2"
 	notificationv1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/notification/v1"
 	v1beta3 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/notification/v1beta3"
 	sourcev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1"
+	v1beta1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1beta1"
 	sourcev1beta2 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1beta2"
 	resource "k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -154,6 +156,20 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		kustomizev1.ResourceInventory{}.OpenAPIModelName():                schema_pkg_apis_kustomize_v1_ResourceInventory(ref),
 		kustomizev1.ResourceRef{}.OpenAPIModelName():                      schema_pkg_apis_kustomize_v1_ResourceRef(ref),
 		kustomizev1.SubstituteReference{}.OpenAPIModelName():              schema_pkg_apis_kustomize_v1_SubstituteReference(ref),
+		kustomizev1beta2.CommonMetadata{}.OpenAPIModelName():              schema_pkg_apis_kustomize_v1beta2_CommonMetadata(ref),
+		kustomizev1beta2.Decryption{}.OpenAPIModelName():                  schema_pkg_apis_kustomize_v1beta2_Decryption(ref),
+		kustomizev1beta2.DependencyReference{}.OpenAPIModelName():         schema_pkg_apis_kustomize_v1beta2_DependencyReference(ref),
+		kustomizev1beta2.JSON6902{}.OpenAPIModelName():                    schema_pkg_apis_kustomize_v1beta2_JSON6902(ref),
+		kustomizev1beta2.JSON6902Patch{}.OpenAPIModelName():               schema_pkg_apis_kustomize_v1beta2_JSON6902Patch(ref),
+		kustomizev1beta2.KubeConfigReference{}.OpenAPIModelName():         schema_pkg_apis_kustomize_v1beta2_KubeConfigReference(ref),
+		kustomizev1beta2.Kustomization{}.OpenAPIModelName():               schema_pkg_apis_kustomize_v1beta2_Kustomization(ref),
+		kustomizev1beta2.KustomizationList{}.OpenAPIModelName():           schema_pkg_apis_kustomize_v1beta2_KustomizationList(ref),
+		kustomizev1beta2.KustomizationSpec{}.OpenAPIModelName():           schema_pkg_apis_kustomize_v1beta2_KustomizationSpec(ref),
+		kustomizev1beta2.KustomizationStatus{}.OpenAPIModelName():         schema_pkg_apis_kustomize_v1beta2_KustomizationStatus(ref),
+		kustomizev1beta2.PostBuild{}.OpenAPIModelName():                   schema_pkg_apis_kustomize_v1beta2_PostBuild(ref),
+		kustomizev1beta2.ResourceInventory{}.OpenAPIModelName():           schema_pkg_apis_kustomize_v1beta2_ResourceInventory(ref),
+		kustomizev1beta2.ResourceRef{}.OpenAPIModelName():                 schema_pkg_apis_kustomize_v1beta2_ResourceRef(ref),
+		kustomizev1beta2.SubstituteReference{}.OpenAPIModelName():         schema_pkg_apis_kustomize_v1beta2_SubstituteReference(ref),
 		notificationv1.CrossNamespaceObjectReference{}.OpenAPIModelName(): schema_pkg_apis_notification_v1_CrossNamespaceObjectReference(ref),
 		notificationv1.OIDCProvider{}.OpenAPIModelName():                  schema_pkg_apis_notification_v1_OIDCProvider(ref),
 		notificationv1.OIDCValidation{}.OpenAPIModelName():                schema_pkg_apis_notification_v1_OIDCValidation(ref),
@@ -204,6 +220,14 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		sourcev1.OCIRepositoryStatus{}.OpenAPIModelName():                 schema_pkg_apis_source_v1_OCIRepositoryStatus(ref),
 		sourcev1.OCIRepositoryVerification{}.OpenAPIModelName():           schema_pkg_apis_source_v1_OCIRepositoryVerification(ref),
 		sourcev1.OIDCIdentityMatch{}.OpenAPIModelName():                   schema_pkg_apis_source_v1_OIDCIdentityMatch(ref),
+		v1beta1.Artifact{}.OpenAPIModelName():                             schema_pkg_apis_source_v1beta1_Artifact(ref),
+		v1beta1.GitRepository{}.OpenAPIModelName():                        schema_pkg_apis_source_v1beta1_GitRepository(ref),
+		v1beta1.GitRepositoryInclude{}.OpenAPIModelName():                 schema_pkg_apis_source_v1beta1_GitRepositoryInclude(ref),
+		v1beta1.GitRepositoryList{}.OpenAPIModelName():                    schema_pkg_apis_source_v1beta1_GitRepositoryList(ref),
+		v1beta1.GitRepositoryRef{}.OpenAPIModelName():                     schema_pkg_apis_source_v1beta1_GitRepositoryRef(ref),
+		v1beta1.GitRepositorySpec{}.OpenAPIModelName():                    schema_pkg_apis_source_v1beta1_GitRepositorySpec(ref),
+		v1beta1.GitRepositoryStatus{}.OpenAPIModelName():                  schema_pkg_apis_source_v1beta1_GitRepositoryStatus(ref),
+		v1beta1.GitRepositoryVerification{}.OpenAPIModelName():            schema_pkg_apis_source_v1beta1_GitRepositoryVerification(ref),
 		sourcev1beta2.Bucket{}.OpenAPIModelName():                         schema_pkg_apis_source_v1beta2_Bucket(ref),
 		sourcev1beta2.BucketList{}.OpenAPIModelName():                     schema_pkg_apis_source_v1beta2_BucketList(ref),
 		sourcev1beta2.BucketSTSSpec{}.OpenAPIModelName():                  schema_pkg_apis_source_v1beta2_BucketSTSSpec(ref),
@@ -1089,7 +1113,8 @@ func schema_pkg_apis_helm_v2_HelmChartTemplateSpec(ref common.ReferenceCallback)
 					"interval": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Interval at which the source is checked for a new chart; the HelmRelease's interval when unset.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"reconcileStrategy": {
@@ -1131,7 +1156,7 @@ func schema_pkg_apis_helm_v2_HelmChartTemplateSpec(ref common.ReferenceCallback)
 			},
 		},
 		Dependencies: []string{
-			apiscommon.NamespacedObjectKindReference{}.OpenAPIModelName(), v2.HelmChartTemplateVerification{}.OpenAPIModelName(), metav1.Duration{}.OpenAPIModelName()},
+			apiscommon.NamespacedObjectKindReference{}.OpenAPIModelName(), v2.HelmChartTemplateVerification{}.OpenAPIModelName()},
 	}
 }
 
@@ -1282,7 +1307,9 @@ func schema_pkg_apis_helm_v2_HelmReleaseSpec(ref common.ReferenceCallback) commo
 					"interval": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Interval between reconciliations; approximate, subject to jitter.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"kubeConfig": {
@@ -1335,7 +1362,8 @@ func schema_pkg_apis_helm_v2_HelmReleaseSpec(ref common.ReferenceCallback) commo
 					"timeout": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Timeout for each Kubernetes operation of a Helm action (hook Jobs, waits); 5m0s when unset.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"maxHistory": {
@@ -1464,7 +1492,7 @@ func schema_pkg_apis_helm_v2_HelmReleaseSpec(ref common.ReferenceCallback) commo
 			},
 		},
 		Dependencies: []string{
-			apiscommon.CustomHealthCheck{}.OpenAPIModelName(), apiscommon.JSON{}.OpenAPIModelName(), apiscommon.KubeConfigReference{}.OpenAPIModelName(), apiscommon.NamespacedObjectKindReference{}.OpenAPIModelName(), v2.CommonMetadata{}.OpenAPIModelName(), v2.DependencyReference{}.OpenAPIModelName(), v2.DriftDetection{}.OpenAPIModelName(), v2.HelmChartTemplate{}.OpenAPIModelName(), v2.Install{}.OpenAPIModelName(), v2.PostRenderer{}.OpenAPIModelName(), v2.Rollback{}.OpenAPIModelName(), v2.Test{}.OpenAPIModelName(), v2.Uninstall{}.OpenAPIModelName(), v2.Upgrade{}.OpenAPIModelName(), v2.ValuesReference{}.OpenAPIModelName(), v2.WaitStrategy{}.OpenAPIModelName(), metav1.Duration{}.OpenAPIModelName()},
+			apiscommon.CustomHealthCheck{}.OpenAPIModelName(), apiscommon.JSON{}.OpenAPIModelName(), apiscommon.KubeConfigReference{}.OpenAPIModelName(), apiscommon.NamespacedObjectKindReference{}.OpenAPIModelName(), v2.CommonMetadata{}.OpenAPIModelName(), v2.DependencyReference{}.OpenAPIModelName(), v2.DriftDetection{}.OpenAPIModelName(), v2.HelmChartTemplate{}.OpenAPIModelName(), v2.Install{}.OpenAPIModelName(), v2.PostRenderer{}.OpenAPIModelName(), v2.Rollback{}.OpenAPIModelName(), v2.Test{}.OpenAPIModelName(), v2.Uninstall{}.OpenAPIModelName(), v2.Upgrade{}.OpenAPIModelName(), v2.ValuesReference{}.OpenAPIModelName(), v2.WaitStrategy{}.OpenAPIModelName()},
 	}
 }
 
@@ -1701,7 +1729,8 @@ func schema_pkg_apis_helm_v2_Install(ref common.ReferenceCallback) common.OpenAP
 					"timeout": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Timeout for each Kubernetes operation of the install; spec.timeout when unset.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"remediation": {
@@ -1797,7 +1826,7 @@ func schema_pkg_apis_helm_v2_Install(ref common.ReferenceCallback) common.OpenAP
 			},
 		},
 		Dependencies: []string{
-			v2.InstallRemediation{}.OpenAPIModelName(), v2.InstallStrategy{}.OpenAPIModelName(), metav1.Duration{}.OpenAPIModelName()},
+			v2.InstallRemediation{}.OpenAPIModelName(), v2.InstallStrategy{}.OpenAPIModelName()},
 	}
 }
 
@@ -1853,15 +1882,14 @@ func schema_pkg_apis_helm_v2_InstallStrategy(ref common.ReferenceCallback) commo
 					"retryInterval": {
 						SchemaProps: spec.SchemaProps{
 							Description: "RetryInterval between retries; only with RetryOnFailure, 5m when unset.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 				},
 				Required: []string{"name"},
 			},
 		},
-		Dependencies: []string{
-			metav1.Duration{}.OpenAPIModelName()},
 	}
 }
 
@@ -1996,7 +2024,8 @@ func schema_pkg_apis_helm_v2_Rollback(ref common.ReferenceCallback) common.OpenA
 					"timeout": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Timeout for each Kubernetes operation of the rollback; spec.timeout when unset.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"disableWait": {
@@ -2051,8 +2080,6 @@ func schema_pkg_apis_helm_v2_Rollback(ref common.ReferenceCallback) common.OpenA
 				},
 			},
 		},
-		Dependencies: []string{
-			metav1.Duration{}.OpenAPIModelName()},
 	}
 }
 
@@ -2213,7 +2240,8 @@ func schema_pkg_apis_helm_v2_Test(ref common.ReferenceCallback) common.OpenAPIDe
 					"timeout": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Timeout for each Kubernetes operation of the tests; spec.timeout when unset.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"ignoreFailures": {
@@ -2240,7 +2268,7 @@ func schema_pkg_apis_helm_v2_Test(ref common.ReferenceCallback) common.OpenAPIDe
 			},
 		},
 		Dependencies: []string{
-			v2.Filter{}.OpenAPIModelName(), metav1.Duration{}.OpenAPIModelName()},
+			v2.Filter{}.OpenAPIModelName()},
 	}
 }
 
@@ -2288,7 +2316,8 @@ func schema_pkg_apis_helm_v2_Uninstall(ref common.ReferenceCallback) common.Open
 					"timeout": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Timeout for each Kubernetes operation of the uninstall; spec.timeout when unset.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"disableHooks": {
@@ -2322,8 +2351,6 @@ func schema_pkg_apis_helm_v2_Uninstall(ref common.ReferenceCallback) common.Open
 				},
 			},
 		},
-		Dependencies: []string{
-			metav1.Duration{}.OpenAPIModelName()},
 	}
 }
 
@@ -2337,7 +2364,8 @@ func schema_pkg_apis_helm_v2_Upgrade(ref common.ReferenceCallback) common.OpenAP
 					"timeout": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Timeout for each Kubernetes operation of the upgrade; spec.timeout when unset.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"remediation": {
@@ -2440,7 +2468,7 @@ func schema_pkg_apis_helm_v2_Upgrade(ref common.ReferenceCallback) common.OpenAP
 			},
 		},
 		Dependencies: []string{
-			v2.UpgradeRemediation{}.OpenAPIModelName(), v2.UpgradeStrategy{}.OpenAPIModelName(), metav1.Duration{}.OpenAPIModelName()},
+			v2.UpgradeRemediation{}.OpenAPIModelName(), v2.UpgradeStrategy{}.OpenAPIModelName()},
 	}
 }
 
@@ -2503,15 +2531,14 @@ func schema_pkg_apis_helm_v2_UpgradeStrategy(ref common.ReferenceCallback) commo
 					"retryInterval": {
 						SchemaProps: spec.SchemaProps{
 							Description: "RetryInterval between retries; only with RetryOnFailure, 5m when unset.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 				},
 				Required: []string{"name"},
 			},
 		},
-		Dependencies: []string{
-			metav1.Duration{}.OpenAPIModelName()},
 	}
 }
 
@@ -3010,7 +3037,8 @@ func schema_pkg_apis_image_v1_ImagePolicySpec(ref common.ReferenceCallback) comm
 					"interval": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Interval between digest refreshes; only, and then required, with digestReflectionPolicy Always.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"suspend": {
@@ -3025,7 +3053,7 @@ func schema_pkg_apis_image_v1_ImagePolicySpec(ref common.ReferenceCallback) comm
 			},
 		},
 		Dependencies: []string{
-			apiscommon.NamespacedObjectReference{}.OpenAPIModelName(), v1.ImagePolicyChoice{}.OpenAPIModelName(), v1.TagFilter{}.OpenAPIModelName(), metav1.Duration{}.OpenAPIModelName()},
+			apiscommon.NamespacedObjectReference{}.OpenAPIModelName(), v1.ImagePolicyChoice{}.OpenAPIModelName(), v1.TagFilter{}.OpenAPIModelName()},
 	}
 }
 
@@ -3240,13 +3268,15 @@ func schema_pkg_apis_image_v1_ImageRepositorySpec(ref common.ReferenceCallback) 
 					"interval": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Interval between scans.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"timeout": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Timeout of one scan; the interval when unset.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"secretRef": {
@@ -3324,7 +3354,7 @@ func schema_pkg_apis_image_v1_ImageRepositorySpec(ref common.ReferenceCallback) 
 			},
 		},
 		Dependencies: []string{
-			apiscommon.AccessFrom{}.OpenAPIModelName(), apiscommon.LocalObjectReference{}.OpenAPIModelName(), metav1.Duration{}.OpenAPIModelName()},
+			apiscommon.AccessFrom{}.OpenAPIModelName(), apiscommon.LocalObjectReference{}.OpenAPIModelName()},
 	}
 }
 
@@ -3528,7 +3558,9 @@ func schema_pkg_apis_image_v1_ImageUpdateAutomationSpec(ref common.ReferenceCall
 					"interval": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Interval is the lower bound between automation runs.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"policySelector": {
@@ -3555,7 +3587,7 @@ func schema_pkg_apis_image_v1_ImageUpdateAutomationSpec(ref common.ReferenceCall
 			},
 		},
 		Dependencies: []string{
-			v1.CrossNamespaceSourceReference{}.OpenAPIModelName(), v1.GitSpec{}.OpenAPIModelName(), v1.UpdateStrategy{}.OpenAPIModelName(), metav1.Duration{}.OpenAPIModelName(), metav1.LabelSelector{}.OpenAPIModelName()},
+			v1.CrossNamespaceSourceReference{}.OpenAPIModelName(), v1.GitSpec{}.OpenAPIModelName(), v1.UpdateStrategy{}.OpenAPIModelName(), metav1.LabelSelector{}.OpenAPIModelName()},
 	}
 }
 
@@ -4291,7 +4323,8 @@ func schema_pkg_apis_image_v1beta2_ImagePolicySpec(ref common.ReferenceCallback)
 					"interval": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Interval between digest refreshes; only, and then required, with digestReflectionPolicy Always.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"suspend": {
@@ -4306,7 +4339,7 @@ func schema_pkg_apis_image_v1beta2_ImagePolicySpec(ref common.ReferenceCallback)
 			},
 		},
 		Dependencies: []string{
-			apiscommon.NamespacedObjectReference{}.OpenAPIModelName(), v1beta2.ImagePolicyChoice{}.OpenAPIModelName(), v1beta2.TagFilter{}.OpenAPIModelName(), metav1.Duration{}.OpenAPIModelName()},
+			apiscommon.NamespacedObjectReference{}.OpenAPIModelName(), v1beta2.ImagePolicyChoice{}.OpenAPIModelName(), v1beta2.TagFilter{}.OpenAPIModelName()},
 	}
 }
 
@@ -4521,13 +4554,15 @@ func schema_pkg_apis_image_v1beta2_ImageRepositorySpec(ref common.ReferenceCallb
 					"interval": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Interval between scans.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"timeout": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Timeout of one scan; the interval when unset.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"secretRef": {
@@ -4605,7 +4640,7 @@ func schema_pkg_apis_image_v1beta2_ImageRepositorySpec(ref common.ReferenceCallb
 			},
 		},
 		Dependencies: []string{
-			apiscommon.AccessFrom{}.OpenAPIModelName(), apiscommon.LocalObjectReference{}.OpenAPIModelName(), metav1.Duration{}.OpenAPIModelName()},
+			apiscommon.AccessFrom{}.OpenAPIModelName(), apiscommon.LocalObjectReference{}.OpenAPIModelName()},
 	}
 }
 
@@ -4809,7 +4844,9 @@ func schema_pkg_apis_image_v1beta2_ImageUpdateAutomationSpec(ref common.Referenc
 					"interval": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Interval is the lower bound between automation runs.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"policySelector": {
@@ -4836,7 +4873,7 @@ func schema_pkg_apis_image_v1beta2_ImageUpdateAutomationSpec(ref common.Referenc
 			},
 		},
 		Dependencies: []string{
-			v1beta2.CrossNamespaceSourceReference{}.OpenAPIModelName(), v1beta2.GitSpec{}.OpenAPIModelName(), v1beta2.UpdateStrategy{}.OpenAPIModelName(), metav1.Duration{}.OpenAPIModelName(), metav1.LabelSelector{}.OpenAPIModelName()},
+			v1beta2.CrossNamespaceSourceReference{}.OpenAPIModelName(), v1beta2.GitSpec{}.OpenAPIModelName(), v1beta2.UpdateStrategy{}.OpenAPIModelName(), metav1.LabelSelector{}.OpenAPIModelName()},
 	}
 }
 
@@ -5439,13 +5476,16 @@ func schema_pkg_apis_kustomize_v1_KustomizationSpec(ref common.ReferenceCallback
 					"interval": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Interval between reconciliations; approximate, subject to jitter.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"retryInterval": {
 						SchemaProps: spec.SchemaProps{
 							Description: "RetryInterval between attempts after a failure; spec.interval when unset.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"kubeConfig": {
@@ -5559,7 +5599,8 @@ func schema_pkg_apis_kustomize_v1_KustomizationSpec(ref common.ReferenceCallback
 					"timeout": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Timeout for building, applying and health checking; derived from spec.interval when unset.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"force": {
@@ -5642,7 +5683,7 @@ func schema_pkg_apis_kustomize_v1_KustomizationSpec(ref common.ReferenceCallback
 			},
 		},
 		Dependencies: []string{
-			apiscommon.CustomHealthCheck{}.OpenAPIModelName(), apiscommon.Image{}.OpenAPIModelName(), apiscommon.KubeConfigReference{}.OpenAPIModelName(), apiscommon.NamespacedObjectKindReference{}.OpenAPIModelName(), apiscommon.Patch{}.OpenAPIModelName(), kustomizev1.CommonMetadata{}.OpenAPIModelName(), kustomizev1.Decryption{}.OpenAPIModelName(), kustomizev1.DependencyReference{}.OpenAPIModelName(), kustomizev1.IgnoreRule{}.OpenAPIModelName(), kustomizev1.PostBuild{}.OpenAPIModelName(), metav1.Duration{}.OpenAPIModelName()},
+			apiscommon.CustomHealthCheck{}.OpenAPIModelName(), apiscommon.Image{}.OpenAPIModelName(), apiscommon.KubeConfigReference{}.OpenAPIModelName(), apiscommon.NamespacedObjectKindReference{}.OpenAPIModelName(), apiscommon.Patch{}.OpenAPIModelName(), kustomizev1.CommonMetadata{}.OpenAPIModelName(), kustomizev1.Decryption{}.OpenAPIModelName(), kustomizev1.DependencyReference{}.OpenAPIModelName(), kustomizev1.IgnoreRule{}.OpenAPIModelName(), kustomizev1.PostBuild{}.OpenAPIModelName()},
 	}
 }
 
@@ -5846,6 +5887,736 @@ func schema_pkg_apis_kustomize_v1_ResourceRef(ref common.ReferenceCallback) comm
 }
 
 func schema_pkg_apis_kustomize_v1_SubstituteReference(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "SubstituteReference names a ConfigMap or Secret holding substitution variables.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is ConfigMap or Secret.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"name": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Name of the object, in the Kustomization's namespace.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"optional": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Optional tolerates a missing object, as if it held no variables.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"kind", "name"},
+			},
+		},
+	}
+}
+
+func schema_pkg_apis_kustomize_v1beta2_CommonMetadata(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "CommonMetadata holds labels and annotations added to applied objects.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"annotations": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Annotations to add.",
+							Type:        []string{"object"},
+							AdditionalProperties: &spec.SchemaOrBool{
+								Allows: true,
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+					"labels": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Labels to add.",
+							Type:        []string{"object"},
+							AdditionalProperties: &spec.SchemaOrBool{
+								Allows: true,
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+	}
+}
+
+func schema_pkg_apis_kustomize_v1beta2_Decryption(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "Decryption configures the decryption of Secrets in built manifests.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"provider": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Provider is the decryption engine; only \"sops\".",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"secretRef": {
+						SchemaProps: spec.SchemaProps{
+							Description: "SecretRef names a Secret holding the decryption keys.",
+							Ref:         ref(apiscommon.LocalObjectReference{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"provider"},
+			},
+		},
+		Dependencies: []string{
+			apiscommon.LocalObjectReference{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_kustomize_v1beta2_DependencyReference(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "DependencyReference names a Kustomization this one depends on.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"name": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Name of the dependency.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"namespace": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Namespace of the dependency; the dependent's namespace when empty.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"name"},
+			},
+		},
+	}
+}
+
+func schema_pkg_apis_kustomize_v1beta2_JSON6902(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "JSON6902 is one operation of a JSON 6902 (RFC 6902) patch.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"op": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Op is the operation: test, remove, add, replace, move or copy.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"path": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Path is the JSON pointer the operation acts on.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"from": {
+						SchemaProps: spec.SchemaProps{
+							Description: "From is the JSON pointer a move or copy reads from.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"value": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Value is what add, replace and test use.",
+							Ref:         ref(apiscommon.JSON{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"op", "path"},
+			},
+		},
+		Dependencies: []string{
+			apiscommon.JSON{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_kustomize_v1beta2_JSON6902Patch(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "JSON6902Patch is a JSON 6902 patch and the objects it applies to.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"patch": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Patch is the list of operations.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(kustomizev1beta2.JSON6902{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"target": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Target selects the objects to patch.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(apiscommon.Selector{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"patch", "target"},
+			},
+		},
+		Dependencies: []string{
+			apiscommon.Selector{}.OpenAPIModelName(), kustomizev1beta2.JSON6902{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_kustomize_v1beta2_KubeConfigReference(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "KubeConfigReference points at a Secret holding a kubeconfig.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"secretRef": {
+						SchemaProps: spec.SchemaProps{
+							Description: "SecretRef names the Secret and, optionally, its key holding the kubeconfig (\"value\" or \"value.yaml\" when empty). The Secret lives in the Kustomization's namespace.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(apiscommon.SecretKeyReference{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"secretRef"},
+			},
+		},
+		Dependencies: []string{
+			apiscommon.SecretKeyReference{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_kustomize_v1beta2_Kustomization(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "Kustomization builds a kustomize overlay (or a directory of plain manifests) from a source artifact and applies the result to a cluster. v1beta2 is deprecated and served for manifests written for older Flux releases; use v1.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"spec": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Spec is the desired state.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(kustomizev1beta2.KustomizationSpec{}.OpenAPIModelName()),
+						},
+					},
+					"status": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Status is the observed state, written by the reconciler.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(kustomizev1beta2.KustomizationStatus{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			kustomizev1beta2.KustomizationSpec{}.OpenAPIModelName(), kustomizev1beta2.KustomizationStatus{}.OpenAPIModelName(), metav1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_kustomize_v1beta2_KustomizationList(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "KustomizationList is a list of Kustomizations.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ListMeta{}.OpenAPIModelName()),
+						},
+					},
+					"items": {
+						SchemaProps: spec.SchemaProps{
+							Type: []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(kustomizev1beta2.Kustomization{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"items"},
+			},
+		},
+		Dependencies: []string{
+			kustomizev1beta2.Kustomization{}.OpenAPIModelName(), metav1.ListMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_kustomize_v1beta2_KustomizationSpec(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "KustomizationSpec is the desired state of a Kustomization.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"commonMetadata": {
+						SchemaProps: spec.SchemaProps{
+							Description: "CommonMetadata holds labels and annotations added to every applied object.",
+							Ref:         ref(kustomizev1beta2.CommonMetadata{}.OpenAPIModelName()),
+						},
+					},
+					"dependsOn": {
+						SchemaProps: spec.SchemaProps{
+							Description: "DependsOn lists Kustomizations that must be ready before this one is reconciled.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(kustomizev1beta2.DependencyReference{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"decryption": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Decryption decrypts Secrets in the built manifests before applying them.",
+							Ref:         ref(kustomizev1beta2.Decryption{}.OpenAPIModelName()),
+						},
+					},
+					"interval": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Interval between reconciliations, e.g. 10m.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"retryInterval": {
+						SchemaProps: spec.SchemaProps{
+							Description: "RetryInterval between attempts after a failure; spec.interval when unset.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"kubeConfig": {
+						SchemaProps: spec.SchemaProps{
+							Description: "KubeConfig targets a remote cluster through a kubeconfig kept in a Secret; combined with serviceAccountName the controller impersonates that account there.",
+							Ref:         ref(kustomizev1beta2.KubeConfigReference{}.OpenAPIModelName()),
+						},
+					},
+					"path": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Path to the kustomization.yaml (or plain manifests) in the artifact; the artifact root when empty.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"postBuild": {
+						SchemaProps: spec.SchemaProps{
+							Description: "PostBuild holds the steps run on the built manifests, such as variable substitution.",
+							Ref:         ref(kustomizev1beta2.PostBuild{}.OpenAPIModelName()),
+						},
+					},
+					"prune": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Prune deletes objects that were applied before but are no longer in the built manifests.",
+							Default:     false,
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"healthChecks": {
+						SchemaProps: spec.SchemaProps{
+							Description: "HealthChecks lists objects whose health gates readiness.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(apiscommon.NamespacedObjectKindReference{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"patches": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Patches are strategic-merge or JSON 6902 patches applied to the selected objects.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(apiscommon.Patch{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"patchesStrategicMerge": {
+						SchemaProps: spec.SchemaProps{
+							Description: "PatchesStrategicMerge are strategic merge patches, each an inline object naming the object it patches. Deprecated: stored as entries of spec.patches without a target.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(apiscommon.JSON{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"patchesJson6902": {
+						SchemaProps: spec.SchemaProps{
+							Description: "PatchesJSON6902 are JSON 6902 patches, each a list of operations and the objects it applies to. Deprecated: stored as entries of spec.patches with a target.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(kustomizev1beta2.JSON6902Patch{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"images": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Images rewrites image names, tags or digests.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(apiscommon.Image{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"serviceAccountName": {
+						SchemaProps: spec.SchemaProps{
+							Description: "ServiceAccountName is the service account impersonated when applying.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"sourceRef": {
+						SchemaProps: spec.SchemaProps{
+							Description: "SourceRef points at the source (GitRepository, OCIRepository or Bucket) whose artifact holds the manifests.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(apiscommon.NamespacedObjectKindReference{}.OpenAPIModelName()),
+						},
+					},
+					"suspend": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Suspend stops further reconciliations; one already running finishes.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"targetNamespace": {
+						SchemaProps: spec.SchemaProps{
+							Description: "TargetNamespace sets the namespace of every namespaced built object.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"timeout": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Timeout for building, applying and health checking; derived from spec.interval when unset.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"force": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Force recreates objects whose update fails on an immutable field.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"wait": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Wait waits for every applied object to become ready, instead of only those in spec.healthChecks.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"validation": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Validation chose client- or server-side dry-run validation: none, client or server. Deprecated: ignored since server-side apply; not kept when the object is stored.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"components": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Components lists paths of kustomize Components to include.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"interval", "prune", "sourceRef"},
+			},
+		},
+		Dependencies: []string{
+			apiscommon.Image{}.OpenAPIModelName(), apiscommon.JSON{}.OpenAPIModelName(), apiscommon.NamespacedObjectKindReference{}.OpenAPIModelName(), apiscommon.Patch{}.OpenAPIModelName(), kustomizev1beta2.CommonMetadata{}.OpenAPIModelName(), kustomizev1beta2.Decryption{}.OpenAPIModelName(), kustomizev1beta2.DependencyReference{}.OpenAPIModelName(), kustomizev1beta2.JSON6902Patch{}.OpenAPIModelName(), kustomizev1beta2.KubeConfigReference{}.OpenAPIModelName(), kustomizev1beta2.PostBuild{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_kustomize_v1beta2_KustomizationStatus(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "KustomizationStatus is the observed state of a Kustomization.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"lastHandledReconcileAt": {
+						SchemaProps: spec.SchemaProps{
+							Description: "LastHandledReconcileAt holds the value of the most recent reconcile request handled by the workers.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"observedGeneration": {
+						SchemaProps: spec.SchemaProps{
+							Description: "ObservedGeneration is the last reconciled generation.",
+							Type:        []string{"integer"},
+							Format:      "int64",
+						},
+					},
+					"conditions": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-map-keys": []interface{}{
+									"type",
+								},
+								"x-kubernetes-list-type": "map",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Conditions are the latest observations of the Kustomization's state.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(metav1.Condition{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"lastAppliedRevision": {
+						SchemaProps: spec.SchemaProps{
+							Description: "LastAppliedRevision is the source revision last applied successfully.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"lastAttemptedRevision": {
+						SchemaProps: spec.SchemaProps{
+							Description: "LastAttemptedRevision is the source revision of the last attempt.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"inventory": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Inventory lists the objects applied successfully.",
+							Ref:         ref(kustomizev1beta2.ResourceInventory{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			kustomizev1beta2.ResourceInventory{}.OpenAPIModelName(), metav1.Condition{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_kustomize_v1beta2_PostBuild(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "PostBuild configures the steps run on the built manifests.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"substitute": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Substitute maps variable names to values replaced in the manifests; bash-style forms such as ${var:=default} are supported.",
+							Type:        []string{"object"},
+							AdditionalProperties: &spec.SchemaOrBool{
+								Allows: true,
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+					"substituteFrom": {
+						SchemaProps: spec.SchemaProps{
+							Description: "SubstituteFrom reads variables from ConfigMaps and Secrets.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(kustomizev1beta2.SubstituteReference{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			kustomizev1beta2.SubstituteReference{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_kustomize_v1beta2_ResourceInventory(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ResourceInventory lists applied objects.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"entries": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Entries are the applied objects.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(kustomizev1beta2.ResourceRef{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"entries"},
+			},
+		},
+		Dependencies: []string{
+			kustomizev1beta2.ResourceRef{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_kustomize_v1beta2_ResourceRef(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ResourceRef identifies one applied object.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"id": {
+						SchemaProps: spec.SchemaProps{
+							Description: "ID is \"<namespace>_<name>_<group>_<kind>\".",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"v": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Version is the API version of the object's kind.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"id", "v"},
+			},
+		},
+	}
+}
+
+func schema_pkg_apis_kustomize_v1beta2_SubstituteReference(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
 			SchemaProps: spec.SchemaProps{
@@ -6247,7 +7018,8 @@ func schema_pkg_apis_notification_v1_ReceiverSpec(ref common.ReferenceCallback) 
 					"interval": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Interval at which the Secret references are reconciled; 10m by default.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"events": {
@@ -6333,7 +7105,7 @@ func schema_pkg_apis_notification_v1_ReceiverSpec(ref common.ReferenceCallback) 
 			},
 		},
 		Dependencies: []string{
-			apiscommon.LocalObjectReference{}.OpenAPIModelName(), notificationv1.OIDCProvider{}.OpenAPIModelName(), notificationv1.ReceiverResource{}.OpenAPIModelName(), metav1.Duration{}.OpenAPIModelName()},
+			apiscommon.LocalObjectReference{}.OpenAPIModelName(), notificationv1.OIDCProvider{}.OpenAPIModelName(), notificationv1.ReceiverResource{}.OpenAPIModelName()},
 	}
 }
 
@@ -6764,7 +7536,8 @@ func schema_pkg_apis_notification_v1beta3_ProviderSpec(ref common.ReferenceCallb
 					"interval": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Interval is deprecated and ignored.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"channel": {
@@ -6791,7 +7564,8 @@ func schema_pkg_apis_notification_v1beta3_ProviderSpec(ref common.ReferenceCallb
 					"timeout": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Timeout for one send; 15s when unset.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"proxy": {
@@ -6845,7 +7619,7 @@ func schema_pkg_apis_notification_v1beta3_ProviderSpec(ref common.ReferenceCallb
 			},
 		},
 		Dependencies: []string{
-			apiscommon.LocalObjectReference{}.OpenAPIModelName(), metav1.Duration{}.OpenAPIModelName()},
+			apiscommon.LocalObjectReference{}.OpenAPIModelName()},
 	}
 }
 
@@ -7075,13 +7849,16 @@ func schema_pkg_apis_source_v1_BucketSpec(ref common.ReferenceCallback) common.O
 					"interval": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Interval between checks of the bucket, e.g. 5m.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"timeout": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Timeout of fetch operations; 60s by default.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"ignore": {
@@ -7103,7 +7880,7 @@ func schema_pkg_apis_source_v1_BucketSpec(ref common.ReferenceCallback) common.O
 			},
 		},
 		Dependencies: []string{
-			apiscommon.LocalObjectReference{}.OpenAPIModelName(), sourcev1.BucketSTSSpec{}.OpenAPIModelName(), metav1.Duration{}.OpenAPIModelName()},
+			apiscommon.LocalObjectReference{}.OpenAPIModelName(), sourcev1.BucketSTSSpec{}.OpenAPIModelName()},
 	}
 }
 
@@ -7557,13 +8334,16 @@ func schema_pkg_apis_source_v1_GitRepositorySpec(ref common.ReferenceCallback) c
 					"interval": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Interval between checks of the repository, e.g. 5m.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"timeout": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Timeout of Git operations such as clone; 60s by default.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"ref": {
@@ -7647,7 +8427,7 @@ func schema_pkg_apis_source_v1_GitRepositorySpec(ref common.ReferenceCallback) c
 			},
 		},
 		Dependencies: []string{
-			apiscommon.LocalObjectReference{}.OpenAPIModelName(), sourcev1.GitRepositoryInclude{}.OpenAPIModelName(), sourcev1.GitRepositoryRef{}.OpenAPIModelName(), sourcev1.GitRepositoryVerification{}.OpenAPIModelName(), metav1.Duration{}.OpenAPIModelName()},
+			apiscommon.LocalObjectReference{}.OpenAPIModelName(), sourcev1.GitRepositoryInclude{}.OpenAPIModelName(), sourcev1.GitRepositoryRef{}.OpenAPIModelName(), sourcev1.GitRepositoryVerification{}.OpenAPIModelName()},
 	}
 }
 
@@ -7942,7 +8722,9 @@ func schema_pkg_apis_source_v1_HelmChartSpec(ref common.ReferenceCallback) commo
 					"interval": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Interval between checks of the source, e.g. 5m.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"reconcileStrategy": {
@@ -7996,7 +8778,7 @@ func schema_pkg_apis_source_v1_HelmChartSpec(ref common.ReferenceCallback) commo
 			},
 		},
 		Dependencies: []string{
-			sourcev1.HelmChartVerification{}.OpenAPIModelName(), sourcev1.LocalHelmChartSourceReference{}.OpenAPIModelName(), metav1.Duration{}.OpenAPIModelName()},
+			sourcev1.HelmChartVerification{}.OpenAPIModelName(), sourcev1.LocalHelmChartSourceReference{}.OpenAPIModelName()},
 	}
 }
 
@@ -8278,7 +9060,8 @@ func schema_pkg_apis_source_v1_HelmRepositorySpec(ref common.ReferenceCallback) 
 					"interval": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Interval between index fetches, e.g. 10m.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"insecure": {
@@ -8291,7 +9074,8 @@ func schema_pkg_apis_source_v1_HelmRepositorySpec(ref common.ReferenceCallback) 
 					"timeout": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Timeout of the index fetch and of OCI operations made for HelmCharts; Flux uses 60s when empty.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"suspend": {
@@ -8326,7 +9110,7 @@ func schema_pkg_apis_source_v1_HelmRepositorySpec(ref common.ReferenceCallback) 
 			},
 		},
 		Dependencies: []string{
-			apiscommon.AccessFrom{}.OpenAPIModelName(), apiscommon.LocalObjectReference{}.OpenAPIModelName(), metav1.Duration{}.OpenAPIModelName()},
+			apiscommon.AccessFrom{}.OpenAPIModelName(), apiscommon.LocalObjectReference{}.OpenAPIModelName()},
 	}
 }
 
@@ -8663,13 +9447,16 @@ func schema_pkg_apis_source_v1_OCIRepositorySpec(ref common.ReferenceCallback) c
 					"interval": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Interval between checks of the registry, e.g. 5m.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"timeout": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Timeout of registry operations such as pulls; 60s by default.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"ignore": {
@@ -8698,7 +9485,7 @@ func schema_pkg_apis_source_v1_OCIRepositorySpec(ref common.ReferenceCallback) c
 			},
 		},
 		Dependencies: []string{
-			apiscommon.LocalObjectReference{}.OpenAPIModelName(), sourcev1.OCILayerSelector{}.OpenAPIModelName(), sourcev1.OCIRepositoryRef{}.OpenAPIModelName(), sourcev1.OCIRepositoryVerification{}.OpenAPIModelName(), metav1.Duration{}.OpenAPIModelName()},
+			apiscommon.LocalObjectReference{}.OpenAPIModelName(), sourcev1.OCILayerSelector{}.OpenAPIModelName(), sourcev1.OCIRepositoryRef{}.OpenAPIModelName(), sourcev1.OCIRepositoryVerification{}.OpenAPIModelName()},
 	}
 }
 
@@ -8859,6 +9646,444 @@ func schema_pkg_apis_source_v1_OIDCIdentityMatch(ref common.ReferenceCallback) c
 				Required: []string{"issuer", "subject"},
 			},
 		},
+	}
+}
+
+func schema_pkg_apis_source_v1beta1_Artifact(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "Artifact is the v1beta1 shape of an artifact: a plain SHA-256 checksum where later versions have a digest with its algorithm, and no size or metadata.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"path": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Path of the file, relative to the storage root.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"url": {
+						SchemaProps: spec.SchemaProps{
+							Description: "URL the file can be downloaded from.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"revision": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Revision of the source the artifact was built from, e.g. a branch and commit.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"checksum": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Checksum is the hex SHA-256 of the file.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"lastUpdateTime": {
+						SchemaProps: spec.SchemaProps{
+							Description: "LastUpdateTime is when the artifact last changed.",
+							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"path", "url"},
+			},
+		},
+		Dependencies: []string{
+			metav1.Time{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_source_v1beta1_GitRepository(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "GitRepository produces an artifact from a revision of a Git repository. v1beta1 is deprecated and served for manifests written for older Flux releases; use v1.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"spec": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Spec is the desired state.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1beta1.GitRepositorySpec{}.OpenAPIModelName()),
+						},
+					},
+					"status": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Status is the observed state, written by the reconciler.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1beta1.GitRepositoryStatus{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1beta1.GitRepositorySpec{}.OpenAPIModelName(), v1beta1.GitRepositoryStatus{}.OpenAPIModelName(), metav1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_source_v1beta1_GitRepositoryInclude(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "GitRepositoryInclude copies (part of) another GitRepository's artifact into this one's.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"repository": {
+						SchemaProps: spec.SchemaProps{
+							Description: "GitRepositoryRef names the GitRepository to include, in the same namespace.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(apiscommon.LocalObjectReference{}.OpenAPIModelName()),
+						},
+					},
+					"fromPath": {
+						SchemaProps: spec.SchemaProps{
+							Description: "FromPath is the directory of the included artifact to copy; its root when empty.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"toPath": {
+						SchemaProps: spec.SchemaProps{
+							Description: "ToPath is where the copy goes; the included GitRepository's name when empty.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"repository"},
+			},
+		},
+		Dependencies: []string{
+			apiscommon.LocalObjectReference{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_source_v1beta1_GitRepositoryList(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "GitRepositoryList is a list of GitRepositories.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ListMeta{}.OpenAPIModelName()),
+						},
+					},
+					"items": {
+						SchemaProps: spec.SchemaProps{
+							Type: []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1beta1.GitRepository{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"items"},
+			},
+		},
+		Dependencies: []string{
+			v1beta1.GitRepository{}.OpenAPIModelName(), metav1.ListMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_source_v1beta1_GitRepositoryRef(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "GitRepositoryRef selects a revision. Commit wins over SemVer, SemVer over Tag and Tag over Branch.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"branch": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Branch to check out.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"tag": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Tag to check out.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"semver": {
+						SchemaProps: spec.SchemaProps{
+							Description: "SemVer is a version range; the highest matching tag is checked out.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"commit": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Commit SHA to check out.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+			},
+		},
+	}
+}
+
+func schema_pkg_apis_source_v1beta1_GitRepositorySpec(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "GitRepositorySpec says which repository and revision to fetch, and how.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"url": {
+						SchemaProps: spec.SchemaProps{
+							Description: "URL of the repository: an http, https or ssh address.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"secretRef": {
+						SchemaProps: spec.SchemaProps{
+							Description: "SecretRef names a Secret with the credentials: username and password for HTTPS, identity and known_hosts for SSH.",
+							Ref:         ref(apiscommon.LocalObjectReference{}.OpenAPIModelName()),
+						},
+					},
+					"interval": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Interval between checks of the repository, e.g. 1m.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"timeout": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Timeout of Git operations such as cloning; 60s by default.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"ref": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Reference selects the revision to check out; the default branch when empty.",
+							Ref:         ref(v1beta1.GitRepositoryRef{}.OpenAPIModelName()),
+						},
+					},
+					"verify": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Verification checks the OpenPGP signature of the commit HEAD points to.",
+							Ref:         ref(v1beta1.GitRepositoryVerification{}.OpenAPIModelName()),
+						},
+					},
+					"ignore": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Ignore replaces the default exclusion patterns, in .sourceignore (.gitignore) syntax.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"suspend": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Suspend stops reconciliation while true.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"gitImplementation": {
+						SchemaProps: spec.SchemaProps{
+							Description: "GitImplementation chose the Git client library: go-git (the default) or libgit2. Deprecated: ignored; not kept when the object is stored.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"recurseSubmodules": {
+						SchemaProps: spec.SchemaProps{
+							Description: "RecurseSubmodules clones the submodules too, with their default settings.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"include": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Include copies the artifacts of other GitRepositories into this one's.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1beta1.GitRepositoryInclude{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"accessFrom": {
+						SchemaProps: spec.SchemaProps{
+							Description: "AccessFrom was a provisional access control list for references from other namespaces. Deprecated: never enforced; not kept when the object is stored.",
+							Ref:         ref(apiscommon.AccessFrom{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"url", "interval"},
+			},
+		},
+		Dependencies: []string{
+			apiscommon.AccessFrom{}.OpenAPIModelName(), apiscommon.LocalObjectReference{}.OpenAPIModelName(), v1beta1.GitRepositoryInclude{}.OpenAPIModelName(), v1beta1.GitRepositoryRef{}.OpenAPIModelName(), v1beta1.GitRepositoryVerification{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_source_v1beta1_GitRepositoryStatus(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "GitRepositoryStatus is the observed state of a GitRepository.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"observedGeneration": {
+						SchemaProps: spec.SchemaProps{
+							Description: "ObservedGeneration is the last generation reconciled.",
+							Type:        []string{"integer"},
+							Format:      "int64",
+						},
+					},
+					"conditions": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-map-keys": []interface{}{
+									"type",
+								},
+								"x-kubernetes-list-type": "map",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Conditions of the object.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(metav1.Condition{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"url": {
+						SchemaProps: spec.SchemaProps{
+							Description: "URL is where the last artifact can be downloaded. Deprecated: not kept when the object is stored; use artifact.url.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"artifact": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Artifact is the last artifact produced.",
+							Ref:         ref(v1beta1.Artifact{}.OpenAPIModelName()),
+						},
+					},
+					"includedArtifacts": {
+						SchemaProps: spec.SchemaProps{
+							Description: "IncludedArtifacts are the artifacts of spec.include used for Artifact.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1beta1.Artifact{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"lastHandledReconcileAt": {
+						SchemaProps: spec.SchemaProps{
+							Description: "LastHandledReconcileAt holds the value of the most recent reconcile request handled by the workers.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1beta1.Artifact{}.OpenAPIModelName(), metav1.Condition{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_source_v1beta1_GitRepositoryVerification(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "GitRepositoryVerification says what to verify and with which keys.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"mode": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Mode is what to verify; v1beta1 knows only \"head\" (the commit HEAD points to).",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"secretRef": {
+						SchemaProps: spec.SchemaProps{
+							Description: "SecretRef names a Secret with the public keys of trusted authors.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(apiscommon.LocalObjectReference{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"mode"},
+			},
+		},
+		Dependencies: []string{
+			apiscommon.LocalObjectReference{}.OpenAPIModelName()},
 	}
 }
 
@@ -9081,13 +10306,16 @@ func schema_pkg_apis_source_v1beta2_BucketSpec(ref common.ReferenceCallback) com
 					"interval": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Interval between checks of the bucket, e.g. 5m.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"timeout": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Timeout of fetch operations; 60s by default.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"ignore": {
@@ -9115,7 +10343,7 @@ func schema_pkg_apis_source_v1beta2_BucketSpec(ref common.ReferenceCallback) com
 			},
 		},
 		Dependencies: []string{
-			apiscommon.AccessFrom{}.OpenAPIModelName(), apiscommon.LocalObjectReference{}.OpenAPIModelName(), sourcev1beta2.BucketSTSSpec{}.OpenAPIModelName(), metav1.Duration{}.OpenAPIModelName()},
+			apiscommon.AccessFrom{}.OpenAPIModelName(), apiscommon.LocalObjectReference{}.OpenAPIModelName(), sourcev1beta2.BucketSTSSpec{}.OpenAPIModelName()},
 	}
 }
 
@@ -9422,13 +10650,16 @@ func schema_pkg_apis_source_v1beta2_OCIRepositorySpec(ref common.ReferenceCallba
 					"interval": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Interval between checks of the registry, e.g. 5m.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"timeout": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Timeout of registry operations such as pulls; 60s by default.",
-							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"ignore": {
@@ -9457,7 +10688,7 @@ func schema_pkg_apis_source_v1beta2_OCIRepositorySpec(ref common.ReferenceCallba
 			},
 		},
 		Dependencies: []string{
-			apiscommon.LocalObjectReference{}.OpenAPIModelName(), sourcev1beta2.OCILayerSelector{}.OpenAPIModelName(), sourcev1beta2.OCIRepositoryRef{}.OpenAPIModelName(), sourcev1beta2.OCIRepositoryVerification{}.OpenAPIModelName(), metav1.Duration{}.OpenAPIModelName()},
+			apiscommon.LocalObjectReference{}.OpenAPIModelName(), sourcev1beta2.OCILayerSelector{}.OpenAPIModelName(), sourcev1beta2.OCIRepositoryRef{}.OpenAPIModelName(), sourcev1beta2.OCIRepositoryVerification{}.OpenAPIModelName()},
 	}
 }
 

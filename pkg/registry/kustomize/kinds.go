@@ -14,7 +14,7 @@ func Kinds() []*registry.Kind {
 	return []*registry.Kind{{
 		Resource: "kustomizations", Singular: "kustomization", ShortNames: []string{"ks"},
 		GroupKind: kustomize.Kind("Kustomization"), Categories: []string{"fluxcd", "fluxcd-appliers"},
-		Versions:       []string{"v1"},
+		Versions:       []string{"v1", "v1beta2"},
 		New:            func() runtime.Object { return &kustomize.Kustomization{} },
 		NewList:        func() runtime.Object { return &kustomize.KustomizationList{} },
 		Validate:       registry.Validate(validation.ValidateKustomization),

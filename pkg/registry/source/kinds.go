@@ -17,7 +17,7 @@ func Kinds() []*registry.Kind {
 	return []*registry.Kind{
 		{
 			Resource: "gitrepositories", Singular: "gitrepository", ShortNames: []string{"gitrepo"},
-			GroupKind: source.Kind("GitRepository"), Categories: categories, Versions: []string{"v1"},
+			GroupKind: source.Kind("GitRepository"), Categories: categories, Versions: []string{"v1", "v1beta1"},
 			New:                  func() runtime.Object { return &source.GitRepository{} },
 			NewList:              func() runtime.Object { return &source.GitRepositoryList{} },
 			Validate:             registry.Validate(validation.ValidateGitRepository),

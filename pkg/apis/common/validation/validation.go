@@ -4,6 +4,8 @@
 package validation
 
 import (
+	"errors"
+
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilvalidation "k8s.io/apimachinery/pkg/util/validation"
@@ -25,20 +27,41 @@ func ValidateObjectMetaUpdate(newMeta, oldMeta *metav1.ObjectMeta, fld *field.Pa
 	return apimachineryvalidation.ValidateObjectMetaUpdate(newMeta, oldMeta, fld)
 }
 
-// ValidateInterval requires a positive duration.
-func ValidateInterval(d metav1.Duration, fld *field.Path) field.ErrorList {
-	if d.Duration <= 0 {
-		return field.ErrorList{field.Invalid(fld, d.Duration.String(), "must be a positive duration such as 1m or 10m30s")}
+// ValidateInterval requires a duration greater than zero in Flux's syntax.
+func ValidateInterval(d common.Duration, fld *field.Path) field.ErrorList {
+	if d == "" {
+		return field.ErrorList{field.Required(fld, "must be a duration such as 30s, 5m or 1h30m")}
+	}
+	v, err := d.Parse()
+	if err != nil {
+		return field.ErrorList{durationError(d, err, fld)}
+	}
+	if v <= 0 {
+		return field.ErrorList{field.Invalid(fld, string(d), "must be greater than zero")}
 	}
 	return nil
 }
 
-// ValidateOptionalDuration accepts nil or a duration that is not negative.
-func ValidateOptionalDuration(d *metav1.Duration, fld *field.Path) field.ErrorList {
-	if d != nil && d.Duration < 0 {
-		return field.ErrorList{field.Invalid(fld, d.Duration.String(), "must not be negative")}
+// ValidateOptionalDuration accepts nil or a duration in Flux's syntax
+// (which has no negative values).
+func ValidateOptionalDuration(d *common.Duration, fld *field.Path) field.ErrorList {
+	if d == nil {
+		return nil
+	}
+	if _, err := d.Parse(); err != nil {
+		return field.ErrorList{durationError(*d, err, fld)}
 	}
 	return nil
+}
+
+// durationError turns an error of common.Duration.Parse into a field error
+// that shows the value as written.
+func durationError(d common.Duration, err error, fld *field.Path) *field.Error {
+	detail := common.ErrDurationSyntax.Error()
+	if errors.Is(err, common.ErrDurationRange) {
+		detail = common.ErrDurationRange.Error()
+	}
+	return field.Invalid(fld, string(d), detail)
 }
 
 // ValidateName checks that name is a DNS-1123 subdomain, as object names are.

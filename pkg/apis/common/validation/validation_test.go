@@ -1,27 +1,80 @@
 package validation
 
 import (
+	"strings"
 	"testing"
-	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 )
 
 func TestValidateInterval(t *testing.T) {
+	fld := field.NewPath("spec", "interval")
 	for _, tc := range []struct {
-		d       time.Duration
-		wantErr bool
-	}{{time.Minute, false}, {0, true}, {-time.Second, true}} {
-		errs := ValidateInterval(metav1.Duration{Duration: tc.d}, field.NewPath("spec", "interval"))
-		if (len(errs) > 0) != tc.wantErr {
-			t.Errorf("%v: got %v, wantErr %v", tc.d, errs, tc.wantErr)
+		in      common.Duration
+		errType field.ErrorType // "" for valid
+		detail  string
+	}{
+		{"1m", "", ""},
+		{"2m", "", ""},
+		{"1h30m", "", ""},
+		{"", field.ErrorTypeRequired, ""},
+		{"0s", field.ErrorTypeInvalid, "must be greater than zero"},
+		{"-1s", field.ErrorTypeInvalid, "must be a duration such as 30s, 5m or 1h30m"},
+		{"bogus", field.ErrorTypeInvalid, "must be a duration such as 30s, 5m or 1h30m"},
+		{"1d", field.ErrorTypeInvalid, "must be a duration such as 30s, 5m or 1h30m"},
+		{"3000000h", field.ErrorTypeInvalid, "must be less than"},
+	} {
+		errs := ValidateInterval(tc.in, fld)
+		checkDurationErrors(t, fld, tc.in, errs, tc.errType, tc.detail)
+	}
+}
+
+func TestValidateOptionalDuration(t *testing.T) {
+	fld := field.NewPath("spec", "timeout")
+	if errs := ValidateOptionalDuration(nil, fld); len(errs) != 0 {
+		t.Errorf("nil: %v", errs)
+	}
+	for _, tc := range []struct {
+		in      common.Duration
+		errType field.ErrorType // "" for valid
+		detail  string
+	}{
+		{"2m", "", ""},
+		{"0s", "", ""},
+		{"1.5s", "", ""},
+		{"", field.ErrorTypeInvalid, "must be a duration such as 30s, 5m or 1h30m"},
+		{"-1s", field.ErrorTypeInvalid, "must be a duration such as 30s, 5m or 1h30m"},
+		{"bogus", field.ErrorTypeInvalid, "must be a duration such as 30s, 5m or 1h30m"},
+		{"1d", field.ErrorTypeInvalid, "must be a duration such as 30s, 5m or 1h30m"},
+	} {
+		d := tc.in
+		errs := ValidateOptionalDuration(&d, fld)
+		checkDurationErrors(t, fld, tc.in, errs, tc.errType, tc.detail)
+	}
+}
+
+// checkDurationErrors expects no error when errType is empty, otherwise one
+// error of that type on fld that shows the value as written and whose
+// detail contains detail.
+func checkDurationErrors(t *testing.T, fld *field.Path, in common.Duration, errs field.ErrorList, errType field.ErrorType, detail string) {
+	t.Helper()
+	if errType == "" {
+		if len(errs) != 0 {
+			t.Errorf("%q: unexpected errors %v", in, errs)
 		}
-		if tc.wantErr && errs[0].Field != "spec.interval" {
-			t.Errorf("field = %q", errs[0].Field)
-		}
+		return
+	}
+	if len(errs) != 1 {
+		t.Fatalf("%q: got %v, want one %s error", in, errs, errType)
+	}
+	e := errs[0]
+	if e.Type != errType || e.Field != fld.String() || !strings.Contains(e.Detail, detail) {
+		t.Errorf("%q: got %v, want %s with detail containing %q", in, e, errType, detail)
+	}
+	if errType == field.ErrorTypeInvalid && e.BadValue != string(in) {
+		t.Errorf("%q: bad value %#v, want the text as written", in, e.BadValue)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/randfill"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
+	commonfuzzer "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common/fuzzer"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/helm"
 	v2 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/helm/v2"
 )
@@ -20,10 +21,13 @@ import (
 // JSON round trip and on which defaulting is a no-op.
 var Funcs = func(_ runtimeserializer.CodecFactory) []interface{} {
 	return []interface{}{
-		// Durations travel as strings; keep them whole seconds in a sane range.
+		// Status durations travel as strings; keep them whole seconds in a
+		// sane range.
 		func(d *metav1.Duration, c randfill.Continue) {
 			d.Duration = time.Duration(c.Int63n(7*24*3600)) * time.Second
 		},
+		// Spec durations are text kept as written; fill them with valid text.
+		commonfuzzer.Duration,
 		// Values must be valid, compact JSON: the encoder compacts whatever
 		// MarshalJSON returns, and an empty value would decode as nil.
 		func(j *common.JSON, c randfill.Continue) {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"regexp"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
@@ -67,7 +66,7 @@ func validateUpgrade(up *helm.Upgrade, fld *field.Path) field.ErrorList {
 
 // validateActionStrategy checks an install or upgrade strategy: a known
 // name, and a retry interval only with RetryOnFailure.
-func validateActionStrategy(name string, retryInterval *metav1.Duration, fld *field.Path) field.ErrorList {
+func validateActionStrategy(name string, retryInterval *common.Duration, fld *field.Path) field.ErrorList {
 	errs := commonvalidation.ValidateEnum(name, fld.Child("name"), actionStrategies...)
 	errs = append(errs, commonvalidation.ValidateOptionalDuration(retryInterval, fld.Child("retryInterval"))...)
 	if retryInterval != nil && name == helm.RemediateOnFailureStrategy {

@@ -4,7 +4,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -17,7 +16,7 @@ func validHelmRelease() *helm.HelmRelease {
 	return &helm.HelmRelease{
 		ObjectMeta: metav1.ObjectMeta{Name: "podinfo", Namespace: "apps", ResourceVersion: "1"},
 		Spec: helm.HelmReleaseSpec{
-			Interval: metav1.Duration{Duration: 10 * time.Minute},
+			Interval: "10m",
 			Chart: &helm.HelmChartTemplate{Spec: helm.HelmChartTemplateSpec{
 				Chart:     "podinfo",
 				Version:   "6.x",
@@ -27,7 +26,7 @@ func validHelmRelease() *helm.HelmRelease {
 	}
 }
 
-func dur(d time.Duration) *metav1.Duration { return &metav1.Duration{Duration: d} }
+func dur(d common.Duration) *common.Duration { return &d }
 
 func strPtr(s string) *string { return &s }
 
@@ -60,11 +59,11 @@ func TestValidateHelmRelease(t *testing.T) {
 				hr.Spec.TargetNamespace = "web"
 				hr.Spec.StorageNamespace = "web"
 				hr.Spec.ServiceAccountName = "deployer"
-				hr.Spec.Timeout = dur(5 * time.Minute)
+				hr.Spec.Timeout = dur("5m")
 				hr.Spec.DependsOn = []helm.DependencyReference{{Name: "cert-manager", Namespace: "infra"}}
 				hr.Spec.KubeConfig = &common.KubeConfigReference{ConfigMapRef: &common.LocalObjectReference{Name: "cluster"}}
 				hr.Spec.DriftDetection = &helm.DriftDetection{Mode: "enabled", Ignore: []helm.IgnoreRule{{Paths: []string{"/spec/replicas"}, Target: &common.Selector{Kind: "Deployment"}}}}
-				hr.Spec.Install = &helm.Install{CRDs: "CreateReplace", Strategy: &helm.InstallStrategy{Name: "RetryOnFailure", RetryInterval: dur(time.Minute)}}
+				hr.Spec.Install = &helm.Install{CRDs: "CreateReplace", Strategy: &helm.InstallStrategy{Name: "RetryOnFailure", RetryInterval: dur("1m")}}
 				hr.Spec.Upgrade = &helm.Upgrade{
 					CRDs: "Skip", ServerSideApply: "auto", ChartNameChangeStrategy: "InPlaceUpdate",
 					Remediation: &helm.UpgradeRemediation{Retries: 3, Strategy: &uninstall},
@@ -110,7 +109,7 @@ func TestValidateHelmRelease(t *testing.T) {
 				hr.Spec.Chart.Spec = helm.HelmChartTemplateSpec{
 					SourceRef:         common.NamespacedObjectKindReference{Kind: "OCIRepository", Name: "x"},
 					ReconcileStrategy: "Always",
-					Interval:          dur(-time.Minute),
+					Interval:          dur("-1m"),
 					Verify:            &helm.HelmChartTemplateVerification{Provider: "gpg"},
 				}
 			},
@@ -129,7 +128,7 @@ func TestValidateHelmRelease(t *testing.T) {
 		},
 		{
 			name:   "interval must be positive",
-			mutate: func(hr *helm.HelmRelease) { hr.Spec.Interval = metav1.Duration{} },
+			mutate: func(hr *helm.HelmRelease) { hr.Spec.Interval = "0s" },
 			want:   []string{"FieldValueInvalid spec.interval"},
 		},
 		{
@@ -173,8 +172,8 @@ func TestValidateHelmRelease(t *testing.T) {
 			mutate: func(hr *helm.HelmRelease) {
 				hr.Spec.Install = &helm.Install{
 					CRDs:     "Replace",
-					Timeout:  dur(-time.Second),
-					Strategy: &helm.InstallStrategy{Name: "RemediateOnFailure", RetryInterval: dur(time.Minute)},
+					Timeout:  dur("-1s"),
+					Strategy: &helm.InstallStrategy{Name: "RemediateOnFailure", RetryInterval: dur("1m")},
 				}
 			},
 			want: []string{

@@ -23,10 +23,10 @@ type ImageRepositorySpec struct {
 	// Image is the repository, e.g. ghcr.io/fluxcd/flux-cli.
 	Image string `json:"image,omitempty"`
 	// Interval between scans.
-	Interval metav1.Duration `json:"interval,omitempty"`
+	Interval common.Duration `json:"interval,omitempty"`
 	// Timeout of one scan; the interval when unset.
 	// +optional
-	Timeout *metav1.Duration `json:"timeout,omitempty"`
+	Timeout *common.Duration `json:"timeout,omitempty"`
 	// SecretRef names a docker-registry Secret with registry credentials.
 	// +optional
 	SecretRef *common.LocalObjectReference `json:"secretRef,omitempty"`

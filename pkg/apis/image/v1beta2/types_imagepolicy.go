@@ -46,7 +46,7 @@ type ImagePolicySpec struct {
 	// Interval between digest refreshes; only, and then required, with
 	// digestReflectionPolicy Always.
 	// +optional
-	Interval *metav1.Duration `json:"interval,omitempty"`
+	Interval *common.Duration `json:"interval,omitempty"`
 	// Suspend stops further reconciliations.
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`

@@ -24,6 +24,7 @@ package v1beta2
 import (
 	unsafe "unsafe"
 
+	common "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 	image "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/image"
 	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	conversion "k8s.io/apimachinery/pkg/conversion"
@@ -809,7 +810,7 @@ func autoConvert_v1beta2_ImageUpdateAutomationSpec_To_image_ImageUpdateAutomatio
 	} else {
 		out.GitSpec = nil
 	}
-	out.Interval = in.Interval
+	out.Interval = common.Duration(in.Interval)
 	out.PolicySelector = (*v1.LabelSelector)(unsafe.Pointer(in.PolicySelector))
 	out.Update = (*image.UpdateStrategy)(unsafe.Pointer(in.Update))
 	out.Suspend = in.Suspend
@@ -834,7 +835,7 @@ func autoConvert_image_ImageUpdateAutomationSpec_To_v1beta2_ImageUpdateAutomatio
 	} else {
 		out.GitSpec = nil
 	}
-	out.Interval = in.Interval
+	out.Interval = common.Duration(in.Interval)
 	out.PolicySelector = (*v1.LabelSelector)(unsafe.Pointer(in.PolicySelector))
 	out.Update = (*UpdateStrategy)(unsafe.Pointer(in.Update))
 	out.Suspend = in.Suspend

@@ -4,7 +4,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -15,12 +14,14 @@ import (
 
 var testMeta = metav1.ObjectMeta{Name: "podinfo", Namespace: "apps", ResourceVersion: "1"}
 
+func dur(d common.Duration) *common.Duration { return &d }
+
 func validImageRepository() *image.ImageRepository {
 	return &image.ImageRepository{
 		ObjectMeta: testMeta,
 		Spec: image.ImageRepositorySpec{
 			Image:         "ghcr.io/stefanprodan/podinfo",
-			Interval:      metav1.Duration{Duration: 5 * time.Minute},
+			Interval:      "5m",
 			Provider:      "generic",
 			ExclusionList: []string{`^.*\.sig$`},
 			SecretRef:     &common.LocalObjectReference{Name: "regcred"},
@@ -49,7 +50,7 @@ func validImageUpdateAutomation() *image.ImageUpdateAutomation {
 				Commit:   image.CommitSpec{Author: image.CommitUser{Name: "fluxcdbot", Email: "fluxcdbot@users.noreply.github.com"}},
 				Push:     &image.PushSpec{Branch: "main"},
 			},
-			Interval: metav1.Duration{Duration: 30 * time.Minute},
+			Interval: "30m",
 			Update:   &image.UpdateStrategy{Strategy: image.UpdateStrategySetters, Path: "./clusters/my-cluster"},
 		},
 	}
@@ -77,9 +78,9 @@ func TestValidateImageRepository(t *testing.T) {
 		{name: "valid", mutate: func(*image.ImageRepository) {}},
 		{name: "missing image and interval", mutate: func(r *image.ImageRepository) {
 			r.Spec.Image = ""
-			r.Spec.Interval = metav1.Duration{}
-		}, want: []string{"FieldValueRequired spec.image", "FieldValueInvalid spec.interval"}},
-		{name: "negative timeout", mutate: func(r *image.ImageRepository) { r.Spec.Timeout = &metav1.Duration{Duration: -time.Second} },
+			r.Spec.Interval = ""
+		}, want: []string{"FieldValueRequired spec.image", "FieldValueRequired spec.interval"}},
+		{name: "negative timeout", mutate: func(r *image.ImageRepository) { r.Spec.Timeout = dur("-1s") },
 			want: []string{"FieldValueInvalid spec.timeout"}},
 		{name: "unknown provider", mutate: func(r *image.ImageRepository) { r.Spec.Provider = "oci" },
 			want: []string{"FieldValueNotSupported spec.provider"}},
@@ -131,13 +132,13 @@ func TestValidateImagePolicy(t *testing.T) {
 		}},
 		{name: "bad reflection policy", mutate: func(p *image.ImagePolicy) { p.Spec.DigestReflectionPolicy = "Sometimes" },
 			want: []string{"FieldValueNotSupported spec.digestReflectionPolicy"}},
-		{name: "interval without Always", mutate: func(p *image.ImagePolicy) { p.Spec.Interval = &metav1.Duration{Duration: time.Minute} },
+		{name: "interval without Always", mutate: func(p *image.ImagePolicy) { p.Spec.Interval = dur("1m") },
 			want: []string{"FieldValueForbidden spec.interval"}},
 		{name: "Always without interval", mutate: func(p *image.ImagePolicy) { p.Spec.DigestReflectionPolicy = image.ReflectAlways },
 			want: []string{"FieldValueRequired spec.interval"}},
 		{name: "Always with interval", mutate: func(p *image.ImagePolicy) {
 			p.Spec.DigestReflectionPolicy = image.ReflectAlways
-			p.Spec.Interval = &metav1.Duration{Duration: 10 * time.Minute}
+			p.Spec.Interval = dur("10m")
 		}},
 	}
 	for _, tt := range tests {
@@ -160,7 +161,9 @@ func TestValidateImageUpdateAutomation(t *testing.T) {
 		{name: "bad source ref", mutate: func(a *image.ImageUpdateAutomation) {
 			a.Spec.SourceRef = image.CrossNamespaceSourceReference{Kind: "OCIRepository", Namespace: "Bad_NS"}
 		}, want: []string{"FieldValueNotSupported spec.sourceRef.kind", "FieldValueRequired spec.sourceRef.name", "FieldValueInvalid spec.sourceRef.namespace"}},
-		{name: "missing interval", mutate: func(a *image.ImageUpdateAutomation) { a.Spec.Interval = metav1.Duration{} },
+		{name: "missing interval", mutate: func(a *image.ImageUpdateAutomation) { a.Spec.Interval = "" },
+			want: []string{"FieldValueRequired spec.interval"}},
+		{name: "interval in days", mutate: func(a *image.ImageUpdateAutomation) { a.Spec.Interval = "1d" },
 			want: []string{"FieldValueInvalid spec.interval"}},
 		{name: "missing author email", mutate: func(a *image.ImageUpdateAutomation) { a.Spec.GitSpec.Commit.Author.Email = "" },
 			want: []string{"FieldValueRequired spec.git.commit.author.email"}},

@@ -51,11 +51,11 @@ type KustomizationSpec struct {
 	DeletionPolicy string `json:"deletionPolicy,omitempty"`
 
 	// Interval between reconciliations; approximate, subject to jitter.
-	Interval metav1.Duration `json:"interval"`
+	Interval common.Duration `json:"interval"`
 
 	// RetryInterval between attempts after a failure; spec.interval when unset.
 	// +optional
-	RetryInterval *metav1.Duration `json:"retryInterval,omitempty"`
+	RetryInterval *common.Duration `json:"retryInterval,omitempty"`
 
 	// KubeConfig targets a remote cluster; combined with serviceAccountName
 	// the controller impersonates that account on the remote cluster.
@@ -115,7 +115,7 @@ type KustomizationSpec struct {
 	// Timeout for building, applying and health checking; derived from
 	// spec.interval when unset.
 	// +optional
-	Timeout *metav1.Duration `json:"timeout,omitempty"`
+	Timeout *common.Duration `json:"timeout,omitempty"`
 
 	// Force recreates objects whose update fails on an immutable field.
 	// +optional

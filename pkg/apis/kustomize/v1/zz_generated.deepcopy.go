@@ -199,10 +199,9 @@ func (in *KustomizationSpec) DeepCopyInto(out *KustomizationSpec) {
 		*out = new(Decryption)
 		(*in).DeepCopyInto(*out)
 	}
-	out.Interval = in.Interval
 	if in.RetryInterval != nil {
 		in, out := &in.RetryInterval, &out.RetryInterval
-		*out = new(metav1.Duration)
+		*out = new(common.Duration)
 		**out = **in
 	}
 	if in.KubeConfig != nil {
@@ -235,7 +234,7 @@ func (in *KustomizationSpec) DeepCopyInto(out *KustomizationSpec) {
 	out.SourceRef = in.SourceRef
 	if in.Timeout != nil {
 		in, out := &in.Timeout, &out.Timeout
-		*out = new(metav1.Duration)
+		*out = new(common.Duration)
 		**out = **in
 	}
 	if in.Components != nil {

@@ -4,7 +4,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -17,7 +16,7 @@ func validKustomization() *kustomize.Kustomization {
 	return &kustomize.Kustomization{
 		ObjectMeta: metav1.ObjectMeta{Name: "apps", Namespace: "flux-system", ResourceVersion: "1"},
 		Spec: kustomize.KustomizationSpec{
-			Interval: metav1.Duration{Duration: 10 * time.Minute},
+			Interval: "10m",
 			Path:     "./apps",
 			Prune:    true,
 			SourceRef: common.NamespacedObjectKindReference{
@@ -28,7 +27,7 @@ func validKustomization() *kustomize.Kustomization {
 	}
 }
 
-func dur(d time.Duration) *metav1.Duration { return &metav1.Duration{Duration: d} }
+func dur(d common.Duration) *common.Duration { return &d }
 
 // errorFields returns the sorted "type field" pairs of errs, which the
 // tables compare against.
@@ -51,8 +50,8 @@ func TestValidateKustomization(t *testing.T) {
 		{
 			name: "valid full",
 			mutate: func(k *kustomize.Kustomization) {
-				k.Spec.RetryInterval = dur(time.Minute)
-				k.Spec.Timeout = dur(3 * time.Minute)
+				k.Spec.RetryInterval = dur("1m")
+				k.Spec.Timeout = dur("3m")
 				k.Spec.DeletionPolicy = "WaitForTermination"
 				k.Spec.TargetNamespace = "apps"
 				k.Spec.NamePrefix = "team-"
@@ -90,9 +89,9 @@ func TestValidateKustomization(t *testing.T) {
 		{
 			name: "interval must be positive, durations not negative",
 			mutate: func(k *kustomize.Kustomization) {
-				k.Spec.Interval = metav1.Duration{}
-				k.Spec.RetryInterval = dur(-time.Second)
-				k.Spec.Timeout = dur(-time.Second)
+				k.Spec.Interval = "0s"
+				k.Spec.RetryInterval = dur("-1s")
+				k.Spec.Timeout = dur("-1s")
 			},
 			want: []string{"FieldValueInvalid spec.interval", "FieldValueInvalid spec.retryInterval", "FieldValueInvalid spec.timeout"},
 		},

@@ -2,12 +2,11 @@ package install
 
 import (
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 	v1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/notification/v1"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/notification/v1beta3"
 )
@@ -15,6 +14,8 @@ import (
 // TestDefaults_MatchFluxCRDs checks that the scheme applies the defaults of
 // Flux's CRDs.
 func TestDefaults_MatchFluxCRDs(t *testing.T) {
+	// Flux's CRD default is the text "10m"; a written value stays as written.
+	tenMinutes, ninetySeconds := common.Duration("10m"), common.Duration("90s")
 	scheme := runtime.NewScheme()
 	Install(scheme)
 	tests := []struct {
@@ -29,14 +30,20 @@ func TestDefaults_MatchFluxCRDs(t *testing.T) {
 		{"Receiver interval and status",
 			&v1.Receiver{},
 			&v1.Receiver{
-				Spec:   v1.ReceiverSpec{Interval: &metav1.Duration{Duration: 10 * time.Minute}},
+				Spec:   v1.ReceiverSpec{Interval: &tenMinutes},
 				Status: v1.ReceiverStatus{ObservedGeneration: -1},
 			}},
 		{"Receiver keeps a written status",
 			&v1.Receiver{Status: v1.ReceiverStatus{WebhookPath: "/hook/abc"}},
 			&v1.Receiver{
-				Spec:   v1.ReceiverSpec{Interval: &metav1.Duration{Duration: 10 * time.Minute}},
+				Spec:   v1.ReceiverSpec{Interval: &tenMinutes},
 				Status: v1.ReceiverStatus{WebhookPath: "/hook/abc"},
+			}},
+		{"Receiver keeps a written interval as written",
+			&v1.Receiver{Spec: v1.ReceiverSpec{Interval: &ninetySeconds}},
+			&v1.Receiver{
+				Spec:   v1.ReceiverSpec{Interval: &ninetySeconds},
+				Status: v1.ReceiverStatus{ObservedGeneration: -1},
 			}},
 	}
 	for _, tt := range tests {

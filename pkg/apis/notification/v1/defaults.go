@@ -1,14 +1,14 @@
 package v1
 
 import (
-	"time"
-
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 )
 
-// defaultReceiverInterval is Flux's CRD default for spec.interval.
-const defaultReceiverInterval = 10 * time.Minute
+// defaultReceiverInterval is Flux's CRD default for spec.interval, written
+// as Flux writes it.
+const defaultReceiverInterval common.Duration = "10m"
 
 func addDefaultingFuncs(scheme *runtime.Scheme) error {
 	return RegisterDefaults(scheme)
@@ -18,7 +18,8 @@ func addDefaultingFuncs(scheme *runtime.Scheme) error {
 // observedGeneration -1 on a status that was never written.
 func SetDefaults_Receiver(obj *Receiver) {
 	if obj.Spec.Interval == nil {
-		obj.Spec.Interval = &metav1.Duration{Duration: defaultReceiverInterval}
+		interval := defaultReceiverInterval
+		obj.Spec.Interval = &interval
 	}
 	if isEmptyReceiverStatus(&obj.Status) {
 		obj.Status.ObservedGeneration = -1

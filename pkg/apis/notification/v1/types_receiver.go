@@ -26,7 +26,7 @@ type ReceiverSpec struct {
 	Type string `json:"type"`
 	// Interval at which the Secret references are reconciled; 10m by default.
 	// +optional
-	Interval *metav1.Duration `json:"interval,omitempty"`
+	Interval *common.Duration `json:"interval,omitempty"`
 	// Events limits the handled event types, e.g. "push".
 	// +optional
 	// +listType=atomic

@@ -24,7 +24,7 @@ type ProviderSpec struct {
 	Type string `json:"type"`
 	// Interval is deprecated and ignored.
 	// +optional
-	Interval *metav1.Duration `json:"interval,omitempty"`
+	Interval *common.Duration `json:"interval,omitempty"`
 	// Channel to post to, at most 2048 characters.
 	// +optional
 	Channel string `json:"channel,omitempty"`
@@ -37,7 +37,7 @@ type ProviderSpec struct {
 	Address string `json:"address,omitempty"`
 	// Timeout for one send; 15s when unset.
 	// +optional
-	Timeout *metav1.Duration `json:"timeout,omitempty"`
+	Timeout *common.Duration `json:"timeout,omitempty"`
 	// Proxy is an http(s) proxy URL. Deprecated: use ProxySecretRef.
 	// +optional
 	Proxy string `json:"proxy,omitempty"`

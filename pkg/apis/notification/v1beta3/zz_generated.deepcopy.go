@@ -23,7 +23,6 @@ package v1beta3
 
 import (
 	common "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
-	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	runtime "k8s.io/apimachinery/pkg/runtime"
 )
 
@@ -216,12 +215,12 @@ func (in *ProviderSpec) DeepCopyInto(out *ProviderSpec) {
 	*out = *in
 	if in.Interval != nil {
 		in, out := &in.Interval, &out.Interval
-		*out = new(v1.Duration)
+		*out = new(common.Duration)
 		**out = **in
 	}
 	if in.Timeout != nil {
 		in, out := &in.Timeout, &out.Timeout
-		*out = new(v1.Duration)
+		*out = new(common.Duration)
 		**out = **in
 	}
 	if in.ProxySecretRef != nil {

@@ -4,7 +4,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -14,6 +13,8 @@ import (
 )
 
 var testMeta = metav1.ObjectMeta{Name: "test", Namespace: "flux-system", ResourceVersion: "1"}
+
+func dur(d common.Duration) *common.Duration { return &d }
 
 func validAlert() *notification.Alert {
 	return &notification.Alert{
@@ -36,7 +37,7 @@ func validProvider() *notification.Provider {
 			Type:      "slack",
 			Channel:   "general",
 			Address:   "https://slack.com/api/chat.postMessage",
-			Timeout:   &metav1.Duration{Duration: 30 * time.Second},
+			Timeout:   dur("30s"),
 			SecretRef: &common.LocalObjectReference{Name: "slack-token"},
 		},
 	}
@@ -47,7 +48,7 @@ func validReceiver() *notification.Receiver {
 		ObjectMeta: testMeta,
 		Spec: notification.ReceiverSpec{
 			Type:      "github",
-			Interval:  &metav1.Duration{Duration: 10 * time.Minute},
+			Interval:  dur("10m"),
 			Events:    []string{"push"},
 			SecretRef: &common.LocalObjectReference{Name: "webhook-token"},
 			Resources: []notification.ReceiverResource{{
@@ -145,8 +146,8 @@ func TestValidateProvider(t *testing.T) {
 		}, want: []string{"FieldValueTooLong spec.address", "FieldValueTooLong spec.channel", "FieldValueTooLong spec.username"}},
 		{name: "address at the limit", mutate: func(p *notification.Provider) { p.Spec.Address = "https://" + strings.Repeat("a", 2040) }},
 		{name: "negative timeout and interval", mutate: func(p *notification.Provider) {
-			p.Spec.Timeout = &metav1.Duration{Duration: -time.Second}
-			p.Spec.Interval = &metav1.Duration{Duration: -time.Minute}
+			p.Spec.Timeout = dur("-1s")
+			p.Spec.Interval = dur("-1m")
 		}, want: []string{"FieldValueInvalid spec.interval", "FieldValueInvalid spec.timeout"}},
 		{name: "proxy must be http(s)", mutate: func(p *notification.Provider) { p.Spec.Proxy = "socks5://proxy:1080" },
 			want: []string{"FieldValueInvalid spec.proxy"}},
@@ -233,7 +234,7 @@ func TestValidateReceiver(t *testing.T) {
 		}},
 		{name: "negative interval", obj: func() *notification.Receiver {
 			r := validReceiver()
-			r.Spec.Interval = &metav1.Duration{Duration: -time.Second}
+			r.Spec.Interval = dur("-1s")
 			return r
 		}, want: []string{"FieldValueInvalid spec.interval"}},
 	}

@@ -3,13 +3,11 @@
 package fuzzer
 
 import (
-	"time"
-
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	runtimeserializer "k8s.io/apimachinery/pkg/runtime/serializer"
 	"sigs.k8s.io/randfill"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
+	commonfuzzer "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common/fuzzer"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source"
 )
 
@@ -18,10 +16,8 @@ import (
 // a no-op (so decode-time defaults do not show up as differences).
 var Funcs = func(_ runtimeserializer.CodecFactory) []interface{} {
 	return []interface{}{
-		// Durations travel as strings; keep them whole seconds in a sane range.
-		func(d *metav1.Duration, c randfill.Continue) {
-			d.Duration = time.Duration(c.Int63n(7*24*3600)) * time.Second
-		},
+		// Spec durations are text kept as written; fill them with valid text.
+		commonfuzzer.Duration,
 		// Arbitrary JSON must be valid and compact to survive encoding.
 		func(j *common.JSON, c randfill.Continue) {
 			switch c.Intn(3) {
@@ -100,8 +96,9 @@ func pick(c randfill.Continue, values ...string) string {
 }
 
 // setDuration fills a defaulted duration so it is never nil.
-func setDuration(d **metav1.Duration, c randfill.Continue) {
-	*d = &metav1.Duration{Duration: time.Duration(1+c.Int63n(3600)) * time.Second}
+func setDuration(d **common.Duration, c randfill.Continue) {
+	*d = new(common.Duration)
+	commonfuzzer.Duration(*d, c)
 }
 
 // observedGeneration is never 0, so a status is never the zero value that

@@ -13,6 +13,7 @@ import (
 
 	sourcefuzzer "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/fuzzer"
 	v1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1beta1"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1beta2"
 )
 
@@ -42,6 +43,10 @@ func TestRoundTripInternalTypes(t *testing.T) {
 		v1.SchemeGroupVersion.WithKind("OCIRepository"), // no status.contentConfigChecksum
 		v1.SchemeGroupVersion.WithKind("Bucket"),        // no spec.accessFrom
 		v1beta2.SchemeGroupVersion.WithKind("Bucket"),   // no spec.serviceAccountName
+		// No spec.provider, serviceAccountName, proxySecretRef,
+		// sparseCheckout, ref.name, status.observed*, artifact size and
+		// metadata; see v1beta1/conversion.go.
+		v1beta1.SchemeGroupVersion.WithKind("GitRepository"),
 	} {
 		lossy[gvk] = true
 		lossy[gvk.GroupVersion().WithKind(gvk.Kind+"List")] = true

@@ -2,11 +2,12 @@ package v1
 
 import (
 	"testing"
-	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 )
 
 func defaulted(t *testing.T, obj runtime.Object) {
@@ -18,7 +19,10 @@ func defaulted(t *testing.T, obj runtime.Object) {
 	scheme.Default(obj)
 }
 
-var sixtySeconds = &metav1.Duration{Duration: 60 * time.Second}
+// sixtySeconds is Flux's CRD default of spec.timeout, as Flux writes it.
+var sixtySeconds = duration("60s")
+
+func duration(d common.Duration) *common.Duration { return &d }
 
 func TestDefaults_MatchFluxCRDDefaults(t *testing.T) {
 	git := &GitRepository{Spec: GitRepositorySpec{Verification: &GitRepositoryVerification{}}}
@@ -42,7 +46,7 @@ func TestDefaults_MatchFluxCRDDefaults(t *testing.T) {
 		{"OCIRepository verify.provider", oci.Spec.Verify.Provider, "cosign"},
 		{"OCIRepository observedGeneration", oci.Status.ObservedGeneration, int64(-1)},
 		{"HelmRepository provider", helmRepo.Spec.Provider, "generic"},
-		{"HelmRepository timeout", helmRepo.Spec.Timeout, (*metav1.Duration)(nil)},
+		{"HelmRepository timeout", helmRepo.Spec.Timeout, (*common.Duration)(nil)},
 		{"HelmRepository observedGeneration", helmRepo.Status.ObservedGeneration, int64(-1)},
 		{"HelmChart version", chart.Spec.Version, "*"},
 		{"HelmChart reconcileStrategy", chart.Spec.ReconcileStrategy, "ChartVersion"},
@@ -62,13 +66,13 @@ func TestDefaults_MatchFluxCRDDefaults(t *testing.T) {
 func TestDefaults_KeepValuesAndReconciledStatus(t *testing.T) {
 	obj := &GitRepository{
 		Spec: GitRepositorySpec{
-			Timeout:      &metav1.Duration{Duration: 2 * time.Minute},
+			Timeout:      duration("2m"),
 			Verification: &GitRepositoryVerification{Mode: ModeGitTag},
 		},
 		Status: GitRepositoryStatus{Conditions: []metav1.Condition{{Type: "Ready"}}},
 	}
 	defaulted(t, obj)
-	if obj.Spec.Timeout.Duration != 2*time.Minute || obj.Spec.Verification.Mode != ModeGitTag {
+	if *obj.Spec.Timeout != "2m" || obj.Spec.Verification.Mode != ModeGitTag {
 		t.Errorf("defaulting overwrote set values: %+v", obj.Spec)
 	}
 	if obj.Status.ObservedGeneration != 0 {

@@ -4,7 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source"
 )
 
 // Fully populated objects written with the field names of Flux
@@ -78,4 +84,62 @@ func TestJSON_MatchesFluxFieldNames(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestJSON_KeepsDurationsAsWritten checks that a duration is stored as the
+// user wrote it: "2m" comes back as "2m", not Go's "2m0s", both through plain
+// JSON and through the path a request takes (decode, default, convert to the
+// internal hub, convert back, encode).
+func TestJSON_KeepsDurationsAsWritten(t *testing.T) {
+	const doc = `{"apiVersion":"source.toolkit.fluxcd.io/v1","kind":"GitRepository","metadata":{"name":"podinfo"},` +
+		`"spec":{"url":"https://github.com/stefanprodan/podinfo","interval":"2m"}}`
+
+	t.Run("encoding/json", func(t *testing.T) {
+		var obj GitRepository
+		if err := json.Unmarshal([]byte(doc), &obj); err != nil {
+			t.Fatal(err)
+		}
+		if obj.Spec.Interval != "2m" {
+			t.Errorf("decoded interval = %q, want %q", obj.Spec.Interval, "2m")
+		}
+		out, err := json.Marshal(&obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(out), `"interval":"2m"`) {
+			t.Errorf("re-encoded JSON lost the written interval: %s", out)
+		}
+	})
+
+	t.Run("through the internal version", func(t *testing.T) {
+		scheme := runtime.NewScheme()
+		for _, add := range []func(*runtime.Scheme) error{source.AddToScheme, AddToScheme} {
+			if err := add(scheme); err != nil {
+				t.Fatal(err)
+			}
+		}
+		codecs := serializer.NewCodecFactory(scheme)
+		internal, err := runtime.Decode(codecs.UniversalDecoder(source.SchemeGroupVersion), []byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := internal.(*source.GitRepository).Spec.Interval; got != "2m" {
+			t.Errorf("internal interval = %q, want %q", got, "2m")
+		}
+		info, _ := runtime.SerializerInfoForMediaType(codecs.SupportedMediaTypes(), runtime.ContentTypeJSON)
+		out, err := runtime.Encode(codecs.EncoderForVersion(info.Serializer, SchemeGroupVersion), internal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			Spec map[string]any `json:"spec"`
+		}
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatal(err)
+		}
+		// timeout is Flux's CRD default, also in Flux's own spelling.
+		if got.Spec["interval"] != "2m" || got.Spec["timeout"] != "60s" {
+			t.Errorf("re-encoded spec = %v, want interval 2m and defaulted timeout 60s", got.Spec)
+		}
+	})
 }

@@ -53,11 +53,11 @@ type GitRepositorySpec struct {
 	ServiceAccountName string `json:"serviceAccountName,omitempty"`
 
 	// Interval between checks of the repository, e.g. 5m.
-	Interval metav1.Duration `json:"interval"`
+	Interval common.Duration `json:"interval"`
 
 	// Timeout of Git operations such as clone; 60s by default.
 	// +optional
-	Timeout *metav1.Duration `json:"timeout,omitempty"`
+	Timeout *common.Duration `json:"timeout,omitempty"`
 
 	// Reference to check out; Flux falls back to the master branch when empty.
 	// +optional

@@ -36,7 +36,7 @@ type HelmChartSpec struct {
 	SourceRef LocalHelmChartSourceReference `json:"sourceRef"`
 
 	// Interval between checks of the source, e.g. 5m.
-	Interval metav1.Duration `json:"interval"`
+	Interval common.Duration `json:"interval"`
 
 	// ReconcileStrategy says what makes a new artifact: ChartVersion (the
 	// default, a new chart version) or Revision (a new source revision).

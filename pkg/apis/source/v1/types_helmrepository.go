@@ -44,7 +44,7 @@ type HelmRepositorySpec struct {
 
 	// Interval between index fetches, e.g. 10m.
 	// +optional
-	Interval metav1.Duration `json:"interval,omitempty"`
+	Interval common.Duration `json:"interval,omitempty"`
 
 	// Insecure allows plain-HTTP registries (type oci only).
 	// +optional
@@ -53,7 +53,7 @@ type HelmRepositorySpec struct {
 	// Timeout of the index fetch and of OCI operations made for HelmCharts;
 	// Flux uses 60s when empty.
 	// +optional
-	Timeout *metav1.Duration `json:"timeout,omitempty"`
+	Timeout *common.Duration `json:"timeout,omitempty"`
 
 	// Suspend stops reconciliation while true.
 	// +optional

@@ -487,8 +487,8 @@ func autoConvert_v1_BucketSpec_To_source_BucketSpec(in *BucketSpec, out *source.
 	out.ServiceAccountName = in.ServiceAccountName
 	out.CertSecretRef = (*common.LocalObjectReference)(unsafe.Pointer(in.CertSecretRef))
 	out.ProxySecretRef = (*common.LocalObjectReference)(unsafe.Pointer(in.ProxySecretRef))
-	out.Interval = in.Interval
-	out.Timeout = (*metav1.Duration)(unsafe.Pointer(in.Timeout))
+	out.Interval = common.Duration(in.Interval)
+	out.Timeout = (*common.Duration)(unsafe.Pointer(in.Timeout))
 	out.Ignore = (*string)(unsafe.Pointer(in.Ignore))
 	out.Suspend = in.Suspend
 	return nil
@@ -511,8 +511,8 @@ func autoConvert_source_BucketSpec_To_v1_BucketSpec(in *source.BucketSpec, out *
 	out.ServiceAccountName = in.ServiceAccountName
 	out.CertSecretRef = (*common.LocalObjectReference)(unsafe.Pointer(in.CertSecretRef))
 	out.ProxySecretRef = (*common.LocalObjectReference)(unsafe.Pointer(in.ProxySecretRef))
-	out.Interval = in.Interval
-	out.Timeout = (*metav1.Duration)(unsafe.Pointer(in.Timeout))
+	out.Interval = common.Duration(in.Interval)
+	out.Timeout = (*common.Duration)(unsafe.Pointer(in.Timeout))
 	out.Ignore = (*string)(unsafe.Pointer(in.Ignore))
 	out.Suspend = in.Suspend
 	// WARNING: in.AccessFrom requires manual conversion: does not exist in peer-type

@@ -1,19 +1,18 @@
 package v1beta2
 
 import (
-	"time"
-
 	"k8s.io/apimachinery/pkg/api/equality"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source"
 )
 
 // These reproduce the +kubebuilder:default markers of Flux's v1beta2 CRDs.
 
-// defaultTimeout is the CRD default of spec.timeout.
-const defaultTimeout = 60 * time.Second
+// defaultTimeout is the CRD default of spec.timeout,
+// written as Flux writes it.
+const defaultTimeout common.Duration = "60s"
 
 // unobservedGeneration is what Flux's CRDs put in status.observedGeneration
 // of an object whose status is absent, i.e. that was never reconciled.
@@ -23,9 +22,9 @@ func addDefaultingFuncs(scheme *runtime.Scheme) error {
 	return RegisterDefaults(scheme)
 }
 
-func defaultDuration(d **metav1.Duration, value time.Duration) {
+func defaultDuration(d **common.Duration, value common.Duration) {
 	if *d == nil {
-		*d = &metav1.Duration{Duration: value}
+		*d = &value
 	}
 }
 

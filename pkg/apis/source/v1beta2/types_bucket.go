@@ -67,11 +67,11 @@ type BucketSpec struct {
 	ProxySecretRef *common.LocalObjectReference `json:"proxySecretRef,omitempty"`
 
 	// Interval between checks of the bucket, e.g. 5m.
-	Interval metav1.Duration `json:"interval"`
+	Interval common.Duration `json:"interval"`
 
 	// Timeout of fetch operations; 60s by default.
 	// +optional
-	Timeout *metav1.Duration `json:"timeout,omitempty"`
+	Timeout *common.Duration `json:"timeout,omitempty"`
 
 	// Ignore replaces the default exclusion patterns, in .sourceignore
 	// (.gitignore) syntax.

@@ -26,7 +26,6 @@ import (
 
 	common "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 	source "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source"
-	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	conversion "k8s.io/apimachinery/pkg/conversion"
 	runtime "k8s.io/apimachinery/pkg/runtime"
 )
@@ -276,8 +275,8 @@ func autoConvert_v1beta2_BucketSpec_To_source_BucketSpec(in *BucketSpec, out *so
 	out.SecretRef = (*common.LocalObjectReference)(unsafe.Pointer(in.SecretRef))
 	out.CertSecretRef = (*common.LocalObjectReference)(unsafe.Pointer(in.CertSecretRef))
 	out.ProxySecretRef = (*common.LocalObjectReference)(unsafe.Pointer(in.ProxySecretRef))
-	out.Interval = in.Interval
-	out.Timeout = (*v1.Duration)(unsafe.Pointer(in.Timeout))
+	out.Interval = common.Duration(in.Interval)
+	out.Timeout = (*common.Duration)(unsafe.Pointer(in.Timeout))
 	out.Ignore = (*string)(unsafe.Pointer(in.Ignore))
 	out.Suspend = in.Suspend
 	out.AccessFrom = (*common.AccessFrom)(unsafe.Pointer(in.AccessFrom))
@@ -301,8 +300,8 @@ func autoConvert_source_BucketSpec_To_v1beta2_BucketSpec(in *source.BucketSpec, 
 	// WARNING: in.ServiceAccountName requires manual conversion: does not exist in peer-type
 	out.CertSecretRef = (*common.LocalObjectReference)(unsafe.Pointer(in.CertSecretRef))
 	out.ProxySecretRef = (*common.LocalObjectReference)(unsafe.Pointer(in.ProxySecretRef))
-	out.Interval = in.Interval
-	out.Timeout = (*v1.Duration)(unsafe.Pointer(in.Timeout))
+	out.Interval = common.Duration(in.Interval)
+	out.Timeout = (*common.Duration)(unsafe.Pointer(in.Timeout))
 	out.Ignore = (*string)(unsafe.Pointer(in.Ignore))
 	out.Suspend = in.Suspend
 	out.AccessFrom = (*common.AccessFrom)(unsafe.Pointer(in.AccessFrom))

@@ -137,10 +137,9 @@ func (in *BucketSpec) DeepCopyInto(out *BucketSpec) {
 		*out = new(common.LocalObjectReference)
 		**out = **in
 	}
-	out.Interval = in.Interval
 	if in.Timeout != nil {
 		in, out := &in.Timeout, &out.Timeout
-		*out = new(v1.Duration)
+		*out = new(common.Duration)
 		**out = **in
 	}
 	if in.Ignore != nil {
@@ -326,10 +325,9 @@ func (in *OCIRepositorySpec) DeepCopyInto(out *OCIRepositorySpec) {
 		*out = new(common.LocalObjectReference)
 		**out = **in
 	}
-	out.Interval = in.Interval
 	if in.Timeout != nil {
 		in, out := &in.Timeout, &out.Timeout
-		*out = new(v1.Duration)
+		*out = new(common.Duration)
 		**out = **in
 	}
 	if in.Ignore != nil {

@@ -129,8 +129,10 @@ func validateHelmRepositorySpec(spec *source.HelmRepositorySpec, fld *field.Path
 	errs := validateURL(spec.URL, helmURLPattern, "http://, https:// or oci://", fld.Child("url"))
 	errs = append(errs, commonvalidation.ValidateOptionalLocalObjectReference(spec.SecretRef, fld.Child("secretRef"))...)
 	errs = append(errs, commonvalidation.ValidateOptionalLocalObjectReference(spec.CertSecretRef, fld.Child("certSecretRef"))...)
-	// Interval is optional here: zero means "not set".
-	errs = append(errs, commonvalidation.ValidateOptionalDuration(&spec.Interval, fld.Child("interval"))...)
+	// Interval is optional here (omitempty, not a pointer): empty means "not set".
+	if spec.Interval != "" {
+		errs = append(errs, commonvalidation.ValidateOptionalDuration(&spec.Interval, fld.Child("interval"))...)
+	}
 	errs = append(errs, commonvalidation.ValidateOptionalDuration(spec.Timeout, fld.Child("timeout"))...)
 	errs = append(errs, validateAccessFrom(spec.AccessFrom, fld.Child("accessFrom"))...)
 	errs = append(errs, commonvalidation.ValidateOptionalEnum(spec.Type, fld.Child("type"), helmRepositoryTypes...)...)

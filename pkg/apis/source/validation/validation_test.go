@@ -2,7 +2,6 @@ package validation
 
 import (
 	"testing"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -45,14 +44,14 @@ func meta() metav1.ObjectMeta {
 	return metav1.ObjectMeta{Name: "podinfo", Namespace: "flux-system"}
 }
 
-func interval(d time.Duration) metav1.Duration { return metav1.Duration{Duration: d} }
+func duration(d common.Duration) *common.Duration { return &d }
 
 func ref(name string) *common.LocalObjectReference { return &common.LocalObjectReference{Name: name} }
 
 func TestValidateGitRepository(t *testing.T) {
 	valid := func() *source.GitRepository {
 		return &source.GitRepository{ObjectMeta: meta(), Spec: source.GitRepositorySpec{
-			URL: "https://github.com/stefanprodan/podinfo", Interval: interval(time.Minute),
+			URL: "https://github.com/stefanprodan/podinfo", Interval: "1m",
 		}}
 	}
 	tests := []struct {
@@ -67,8 +66,8 @@ func TestValidateGitRepository(t *testing.T) {
 			o.Spec.Include = []source.GitRepositoryInclude{{GitRepositoryRef: *ref("other"), ToPath: "x"}}
 		}, nil},
 		{"missing url and interval", func(o *source.GitRepository) {
-			o.Spec.URL, o.Spec.Interval = "", metav1.Duration{}
-		}, []string{required + " spec.url", invalid + " spec.interval"}},
+			o.Spec.URL, o.Spec.Interval = "", ""
+		}, []string{required + " spec.url", required + " spec.interval"}},
 		{"scp-style url is rejected", func(o *source.GitRepository) {
 			o.Spec.URL = "git@github.com:org/repo.git"
 		}, []string{invalid + " spec.url"}},
@@ -81,8 +80,14 @@ func TestValidateGitRepository(t *testing.T) {
 			o.Spec.Provider, o.Spec.ServiceAccountName = "azure", "sa"
 		}, nil},
 		{"negative timeout", func(o *source.GitRepository) {
-			o.Spec.Timeout = &metav1.Duration{Duration: -time.Second}
+			o.Spec.Timeout = duration("-1s")
 		}, []string{invalid + " spec.timeout"}},
+		{"interval and timeout as written", func(o *source.GitRepository) {
+			o.Spec.Interval, o.Spec.Timeout = "2m", duration("1.5m")
+		}, nil},
+		{"bogus interval and timeout in days", func(o *source.GitRepository) {
+			o.Spec.Interval, o.Spec.Timeout = "bogus", duration("1d")
+		}, []string{invalid + " spec.interval", invalid + " spec.timeout"}},
 		{"bad verification", func(o *source.GitRepository) {
 			o.Spec.Verification = &source.GitRepositoryVerification{Mode: "All"}
 		}, []string{notSupported + " spec.verify.mode", required + " spec.verify.secretRef.name"}},
@@ -103,7 +108,7 @@ func TestValidateGitRepository(t *testing.T) {
 
 func TestValidateGitRepositoryUpdate_ChecksSpecAndMetadata(t *testing.T) {
 	old := &source.GitRepository{ObjectMeta: meta(), Spec: source.GitRepositorySpec{
-		URL: "https://example.com/repo", Interval: interval(time.Minute),
+		URL: "https://example.com/repo", Interval: "1m",
 	}}
 	old.ResourceVersion = "1"
 	updated := old.DeepCopy()
@@ -116,7 +121,7 @@ func TestValidateGitRepositoryUpdate_ChecksSpecAndMetadata(t *testing.T) {
 func TestValidateOCIRepository(t *testing.T) {
 	valid := func() *source.OCIRepository {
 		return &source.OCIRepository{ObjectMeta: meta(), Spec: source.OCIRepositorySpec{
-			URL: "oci://ghcr.io/stefanprodan/manifests/podinfo", Interval: interval(5 * time.Minute),
+			URL: "oci://ghcr.io/stefanprodan/manifests/podinfo", Interval: "5m",
 		}}
 	}
 	tests := []struct {
@@ -146,7 +151,9 @@ func TestValidateOCIRepository(t *testing.T) {
 				MatchOIDCIdentity: []source.OIDCIdentityMatch{{Issuer: "x"}},
 			}
 		}, []string{notSupported + " spec.verify.provider", required + " spec.verify.matchOIDCIdentity[0].subject"}},
-		{"zero interval", func(o *source.OCIRepository) { o.Spec.Interval = metav1.Duration{} },
+		{"missing interval", func(o *source.OCIRepository) { o.Spec.Interval = "" },
+			[]string{required + " spec.interval"}},
+		{"zero interval", func(o *source.OCIRepository) { o.Spec.Interval = "0s" },
 			[]string{invalid + " spec.interval"}},
 	}
 	for _, tt := range tests {
@@ -178,8 +185,9 @@ func TestValidateHelmRepository(t *testing.T) {
 			[]string{invalid + " spec.url"}},
 		{"bad enums", func(o *source.HelmRepository) { o.Spec.Type, o.Spec.Provider = "git", "github" },
 			[]string{notSupported + " spec.type", notSupported + " spec.provider"}},
-		{"negative interval", func(o *source.HelmRepository) { o.Spec.Interval = interval(-time.Minute) },
+		{"negative interval", func(o *source.HelmRepository) { o.Spec.Interval = "-1m" },
 			[]string{invalid + " spec.interval"}},
+		{"zero interval", func(o *source.HelmRepository) { o.Spec.Interval = "0s" }, nil},
 		{"accessFrom without selectors", func(o *source.HelmRepository) { o.Spec.AccessFrom = &common.AccessFrom{} },
 			[]string{required + " spec.accessFrom.namespaceSelectors"}},
 	}
@@ -197,7 +205,7 @@ func TestValidateHelmChart(t *testing.T) {
 		return &source.HelmChart{ObjectMeta: meta(), Spec: source.HelmChartSpec{
 			Chart:     "podinfo",
 			SourceRef: source.LocalHelmChartSourceReference{Kind: "HelmRepository", Name: "podinfo"},
-			Interval:  interval(time.Minute),
+			Interval:  "1m",
 		}}
 	}
 	tests := []struct {
@@ -211,8 +219,8 @@ func TestValidateHelmChart(t *testing.T) {
 			o.Spec.Verify = &source.HelmChartVerification{Provider: "notation", SecretRef: ref("trust")}
 		}, nil},
 		{"missing chart, source and interval", func(o *source.HelmChart) {
-			o.Spec.Chart, o.Spec.SourceRef, o.Spec.Interval = "", source.LocalHelmChartSourceReference{}, metav1.Duration{}
-		}, []string{required + " spec.chart", required + " spec.sourceRef.kind", required + " spec.sourceRef.name", invalid + " spec.interval"}},
+			o.Spec.Chart, o.Spec.SourceRef, o.Spec.Interval = "", source.LocalHelmChartSourceReference{}, ""
+		}, []string{required + " spec.chart", required + " spec.sourceRef.kind", required + " spec.sourceRef.name", required + " spec.interval"}},
 		{"OCIRepository is not a chart source", func(o *source.HelmChart) { o.Spec.SourceRef.Kind = "OCIRepository" },
 			[]string{notSupported + " spec.sourceRef.kind"}},
 		{"bad strategy", func(o *source.HelmChart) { o.Spec.ReconcileStrategy = "Always" },
@@ -234,7 +242,7 @@ func TestValidateHelmChart(t *testing.T) {
 func TestValidateBucket(t *testing.T) {
 	valid := func() *source.Bucket {
 		return &source.Bucket{ObjectMeta: meta(), Spec: source.BucketSpec{
-			BucketName: "podinfo", Endpoint: "minio.minio.svc:9000", Interval: interval(time.Minute),
+			BucketName: "podinfo", Endpoint: "minio.minio.svc:9000", Interval: "1m",
 		}}
 	}
 	sts := func(provider string) *source.BucketSTSSpec {
@@ -254,8 +262,8 @@ func TestValidateBucket(t *testing.T) {
 			o.Spec.Provider, o.Spec.STS, o.Spec.ServiceAccountName = "aws", sts("aws"), "reader"
 		}, nil},
 		{"missing bucket, endpoint and interval", func(o *source.Bucket) {
-			o.Spec.BucketName, o.Spec.Endpoint, o.Spec.Interval = "", "", metav1.Duration{}
-		}, []string{required + " spec.bucketName", required + " spec.endpoint", invalid + " spec.interval"}},
+			o.Spec.BucketName, o.Spec.Endpoint, o.Spec.Interval = "", "", ""
+		}, []string{required + " spec.bucketName", required + " spec.endpoint", required + " spec.interval"}},
 		{"unknown provider", func(o *source.Bucket) { o.Spec.Provider = "minio" },
 			[]string{notSupported + " spec.provider"}},
 		{"sts only for aws and generic", func(o *source.Bucket) { o.Spec.Provider, o.Spec.STS = "gcp", sts("aws") },

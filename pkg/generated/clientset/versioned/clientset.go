@@ -26,9 +26,11 @@ import (
 	imagev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/clientset/versioned/typed/image/v1"
 	imagev1beta2 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/clientset/versioned/typed/image/v1beta2"
 	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/clientset/versioned/typed/kustomize/v1"
+	kustomizev1beta2 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/clientset/versioned/typed/kustomize/v1beta2"
 	notificationv1 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/clientset/versioned/typed/notification/v1"
 	notificationv1beta3 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/clientset/versioned/typed/notification/v1beta3"
 	sourcev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/clientset/versioned/typed/source/v1"
+	sourcev1beta1 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/clientset/versioned/typed/source/v1beta1"
 	sourcev1beta2 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/clientset/versioned/typed/source/v1beta2"
 	discovery "k8s.io/client-go/discovery"
 	rest "k8s.io/client-go/rest"
@@ -41,9 +43,11 @@ type Interface interface {
 	ImageV1() imagev1.ImageV1Interface
 	ImageV1beta2() imagev1beta2.ImageV1beta2Interface
 	KustomizeV1() kustomizev1.KustomizeV1Interface
+	KustomizeV1beta2() kustomizev1beta2.KustomizeV1beta2Interface
 	NotificationV1() notificationv1.NotificationV1Interface
 	NotificationV1beta3() notificationv1beta3.NotificationV1beta3Interface
 	SourceV1() sourcev1.SourceV1Interface
+	SourceV1beta1() sourcev1beta1.SourceV1beta1Interface
 	SourceV1beta2() sourcev1beta2.SourceV1beta2Interface
 }
 
@@ -54,9 +58,11 @@ type Clientset struct {
 	imageV1             *imagev1.ImageV1Client
 	imageV1beta2        *imagev1beta2.ImageV1beta2Client
 	kustomizeV1         *kustomizev1.KustomizeV1Client
+	kustomizeV1beta2    *kustomizev1beta2.KustomizeV1beta2Client
 	notificationV1      *notificationv1.NotificationV1Client
 	notificationV1beta3 *notificationv1beta3.NotificationV1beta3Client
 	sourceV1            *sourcev1.SourceV1Client
+	sourceV1beta1       *sourcev1beta1.SourceV1beta1Client
 	sourceV1beta2       *sourcev1beta2.SourceV1beta2Client
 }
 
@@ -80,6 +86,11 @@ func (c *Clientset) KustomizeV1() kustomizev1.KustomizeV1Interface {
 	return c.kustomizeV1
 }
 
+// KustomizeV1beta2 retrieves the KustomizeV1beta2Client
+func (c *Clientset) KustomizeV1beta2() kustomizev1beta2.KustomizeV1beta2Interface {
+	return c.kustomizeV1beta2
+}
+
 // NotificationV1 retrieves the NotificationV1Client
 func (c *Clientset) NotificationV1() notificationv1.NotificationV1Interface {
 	return c.notificationV1
@@ -93,6 +104,11 @@ func (c *Clientset) NotificationV1beta3() notificationv1beta3.NotificationV1beta
 // SourceV1 retrieves the SourceV1Client
 func (c *Clientset) SourceV1() sourcev1.SourceV1Interface {
 	return c.sourceV1
+}
+
+// SourceV1beta1 retrieves the SourceV1beta1Client
+func (c *Clientset) SourceV1beta1() sourcev1beta1.SourceV1beta1Interface {
+	return c.sourceV1beta1
 }
 
 // SourceV1beta2 retrieves the SourceV1beta2Client
@@ -160,6 +176,10 @@ func NewForConfigAndClient(c *rest.Config, httpClient *http.Client) (*Clientset,
 	if err != nil {
 		return nil, err
 	}
+	cs.kustomizeV1beta2, err = kustomizev1beta2.NewForConfigAndClient(&configShallowCopy, httpClient)
+	if err != nil {
+		return nil, err
+	}
 	cs.notificationV1, err = notificationv1.NewForConfigAndClient(&configShallowCopy, httpClient)
 	if err != nil {
 		return nil, err
@@ -169,6 +189,10 @@ func NewForConfigAndClient(c *rest.Config, httpClient *http.Client) (*Clientset,
 		return nil, err
 	}
 	cs.sourceV1, err = sourcev1.NewForConfigAndClient(&configShallowCopy, httpClient)
+	if err != nil {
+		return nil, err
+	}
+	cs.sourceV1beta1, err = sourcev1beta1.NewForConfigAndClient(&configShallowCopy, httpClient)
 	if err != nil {
 		return nil, err
 	}
@@ -201,9 +225,11 @@ func New(c rest.Interface) *Clientset {
 	cs.imageV1 = imagev1.New(c)
 	cs.imageV1beta2 = imagev1beta2.New(c)
 	cs.kustomizeV1 = kustomizev1.New(c)
+	cs.kustomizeV1beta2 = kustomizev1beta2.New(c)
 	cs.notificationV1 = notificationv1.New(c)
 	cs.notificationV1beta3 = notificationv1beta3.New(c)
 	cs.sourceV1 = sourcev1.New(c)
+	cs.sourceV1beta1 = sourcev1beta1.New(c)
 	cs.sourceV1beta2 = sourcev1beta2.New(c)
 
 	cs.DiscoveryClient = discovery.NewDiscoveryClient(c)

@@ -25,9 +25,11 @@ import (
 	v1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/image/v1"
 	v1beta2 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/image/v1beta2"
 	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
+	kustomizev1beta2 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1beta2"
 	notificationv1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/notification/v1"
 	v1beta3 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/notification/v1beta3"
 	sourcev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1"
+	v1beta1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1beta1"
 	sourcev1beta2 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1beta2"
 	schema "k8s.io/apimachinery/pkg/runtime/schema"
 	cache "k8s.io/client-go/tools/cache"
@@ -83,6 +85,10 @@ func (f *sharedInformerFactory) ForResource(resource schema.GroupVersionResource
 	case kustomizev1.SchemeGroupVersion.WithResource("kustomizations"):
 		return &genericInformer{resource: resource.GroupResource(), informer: f.Kustomize().V1().Kustomizations().Informer()}, nil
 
+		// Group=kustomize.toolkit.fluxcd.io, Version=v1beta2
+	case kustomizev1beta2.SchemeGroupVersion.WithResource("kustomizations"):
+		return &genericInformer{resource: resource.GroupResource(), informer: f.Kustomize().V1beta2().Kustomizations().Informer()}, nil
+
 		// Group=notification.toolkit.fluxcd.io, Version=v1
 	case notificationv1.SchemeGroupVersion.WithResource("receivers"):
 		return &genericInformer{resource: resource.GroupResource(), informer: f.Notification().V1().Receivers().Informer()}, nil
@@ -106,6 +112,10 @@ func (f *sharedInformerFactory) ForResource(resource schema.GroupVersionResource
 		return &genericInformer{resource: resource.GroupResource(), informer: f.Source().V1().HelmRepositories().Informer()}, nil
 	case sourcev1.SchemeGroupVersion.WithResource("ocirepositories"):
 		return &genericInformer{resource: resource.GroupResource(), informer: f.Source().V1().OCIRepositories().Informer()}, nil
+
+		// Group=source.toolkit.fluxcd.io, Version=v1beta1
+	case v1beta1.SchemeGroupVersion.WithResource("gitrepositories"):
+		return &genericInformer{resource: resource.GroupResource(), informer: f.Source().V1beta1().GitRepositories().Informer()}, nil
 
 		// Group=source.toolkit.fluxcd.io, Version=v1beta2
 	case sourcev1beta2.SchemeGroupVersion.WithResource("buckets"):

@@ -19,8 +19,8 @@ limitations under the License.
 package v2
 
 import (
+	apiscommon "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 	common "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/applyconfiguration/apis/common"
-	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // HelmChartTemplateSpecApplyConfiguration represents a declarative configuration of the HelmChartTemplateSpec type for use
@@ -38,7 +38,7 @@ type HelmChartTemplateSpecApplyConfiguration struct {
 	SourceRef *common.NamespacedObjectKindReferenceApplyConfiguration `json:"sourceRef,omitempty"`
 	// Interval at which the source is checked for a new chart; the
 	// HelmRelease's interval when unset.
-	Interval *v1.Duration `json:"interval,omitempty"`
+	Interval *apiscommon.Duration `json:"interval,omitempty"`
 	// ReconcileStrategy decides what produces a new artifact: ChartVersion
 	// (the default) or Revision.
 	ReconcileStrategy *string `json:"reconcileStrategy,omitempty"`
@@ -84,7 +84,7 @@ func (b *HelmChartTemplateSpecApplyConfiguration) WithSourceRef(value *common.Na
 // WithInterval sets the Interval field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the Interval field is set to the value of the last call.
-func (b *HelmChartTemplateSpecApplyConfiguration) WithInterval(value v1.Duration) *HelmChartTemplateSpecApplyConfiguration {
+func (b *HelmChartTemplateSpecApplyConfiguration) WithInterval(value apiscommon.Duration) *HelmChartTemplateSpecApplyConfiguration {
 	b.Interval = &value
 	return b
 }

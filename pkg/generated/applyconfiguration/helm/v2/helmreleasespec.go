@@ -21,7 +21,6 @@ package v2
 import (
 	apiscommon "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 	common "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/applyconfiguration/apis/common"
-	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // HelmReleaseSpecApplyConfiguration represents a declarative configuration of the HelmReleaseSpec type for use
@@ -37,7 +36,7 @@ type HelmReleaseSpecApplyConfiguration struct {
 	// artifact: an OCIRepository, HelmChart or ExternalArtifact.
 	ChartRef *common.NamespacedObjectKindReferenceApplyConfiguration `json:"chartRef,omitempty"`
 	// Interval between reconciliations; approximate, subject to jitter.
-	Interval *v1.Duration `json:"interval,omitempty"`
+	Interval *apiscommon.Duration `json:"interval,omitempty"`
 	// KubeConfig targets a remote cluster; combined with serviceAccountName
 	// the controller impersonates that account on the remote cluster.
 	KubeConfig *common.KubeConfigReferenceApplyConfiguration `json:"kubeConfig,omitempty"`
@@ -57,7 +56,7 @@ type HelmReleaseSpecApplyConfiguration struct {
 	DependsOn []DependencyReferenceApplyConfiguration `json:"dependsOn,omitempty"`
 	// Timeout for each Kubernetes operation of a Helm action (hook Jobs,
 	// waits); 5m0s when unset.
-	Timeout *v1.Duration `json:"timeout,omitempty"`
+	Timeout *apiscommon.Duration `json:"timeout,omitempty"`
 	// MaxHistory is the number of release revisions Helm keeps; 0 keeps all,
 	// 5 when unset.
 	MaxHistory *int `json:"maxHistory,omitempty"`
@@ -124,7 +123,7 @@ func (b *HelmReleaseSpecApplyConfiguration) WithChartRef(value *common.Namespace
 // WithInterval sets the Interval field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the Interval field is set to the value of the last call.
-func (b *HelmReleaseSpecApplyConfiguration) WithInterval(value v1.Duration) *HelmReleaseSpecApplyConfiguration {
+func (b *HelmReleaseSpecApplyConfiguration) WithInterval(value apiscommon.Duration) *HelmReleaseSpecApplyConfiguration {
 	b.Interval = &value
 	return b
 }
@@ -185,7 +184,7 @@ func (b *HelmReleaseSpecApplyConfiguration) WithDependsOn(values ...*DependencyR
 // WithTimeout sets the Timeout field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the Timeout field is set to the value of the last call.
-func (b *HelmReleaseSpecApplyConfiguration) WithTimeout(value v1.Duration) *HelmReleaseSpecApplyConfiguration {
+func (b *HelmReleaseSpecApplyConfiguration) WithTimeout(value apiscommon.Duration) *HelmReleaseSpecApplyConfiguration {
 	b.Timeout = &value
 	return b
 }

@@ -19,8 +19,8 @@ limitations under the License.
 package v2
 
 import (
+	common "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 	helmv2 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/helm/v2"
-	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // InstallApplyConfiguration represents a declarative configuration of the Install type for use
@@ -30,7 +30,7 @@ import (
 type InstallApplyConfiguration struct {
 	// Timeout for each Kubernetes operation of the install; spec.timeout
 	// when unset.
-	Timeout *v1.Duration `json:"timeout,omitempty"`
+	Timeout *common.Duration `json:"timeout,omitempty"`
 	// Remediation configures what happens when the install fails; nothing
 	// by default.
 	Remediation *InstallRemediationApplyConfiguration `json:"remediation,omitempty"`
@@ -74,7 +74,7 @@ func Install() *InstallApplyConfiguration {
 // WithTimeout sets the Timeout field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the Timeout field is set to the value of the last call.
-func (b *InstallApplyConfiguration) WithTimeout(value v1.Duration) *InstallApplyConfiguration {
+func (b *InstallApplyConfiguration) WithTimeout(value common.Duration) *InstallApplyConfiguration {
 	b.Timeout = &value
 	return b
 }

@@ -19,7 +19,7 @@ limitations under the License.
 package v2
 
 import (
-	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	common "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 )
 
 // InstallStrategyApplyConfiguration represents a declarative configuration of the InstallStrategy type for use
@@ -30,7 +30,7 @@ type InstallStrategyApplyConfiguration struct {
 	// Name is RemediateOnFailure or RetryOnFailure.
 	Name *string `json:"name,omitempty"`
 	// RetryInterval between retries; only with RetryOnFailure, 5m when unset.
-	RetryInterval *v1.Duration `json:"retryInterval,omitempty"`
+	RetryInterval *common.Duration `json:"retryInterval,omitempty"`
 }
 
 // InstallStrategyApplyConfiguration constructs a declarative configuration of the InstallStrategy type for use with
@@ -50,7 +50,7 @@ func (b *InstallStrategyApplyConfiguration) WithName(value string) *InstallStrat
 // WithRetryInterval sets the RetryInterval field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the RetryInterval field is set to the value of the last call.
-func (b *InstallStrategyApplyConfiguration) WithRetryInterval(value v1.Duration) *InstallStrategyApplyConfiguration {
+func (b *InstallStrategyApplyConfiguration) WithRetryInterval(value common.Duration) *InstallStrategyApplyConfiguration {
 	b.RetryInterval = &value
 	return b
 }

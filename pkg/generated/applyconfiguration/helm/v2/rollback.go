@@ -19,7 +19,7 @@ limitations under the License.
 package v2
 
 import (
-	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	common "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 )
 
 // RollbackApplyConfiguration represents a declarative configuration of the Rollback type for use
@@ -29,7 +29,7 @@ import (
 type RollbackApplyConfiguration struct {
 	// Timeout for each Kubernetes operation of the rollback; spec.timeout
 	// when unset.
-	Timeout *v1.Duration `json:"timeout,omitempty"`
+	Timeout *common.Duration `json:"timeout,omitempty"`
 	// DisableWait skips waiting for resources to be ready.
 	DisableWait *bool `json:"disableWait,omitempty"`
 	// DisableWaitForJobs skips waiting for Jobs to complete.
@@ -57,7 +57,7 @@ func Rollback() *RollbackApplyConfiguration {
 // WithTimeout sets the Timeout field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the Timeout field is set to the value of the last call.
-func (b *RollbackApplyConfiguration) WithTimeout(value v1.Duration) *RollbackApplyConfiguration {
+func (b *RollbackApplyConfiguration) WithTimeout(value common.Duration) *RollbackApplyConfiguration {
 	b.Timeout = &value
 	return b
 }

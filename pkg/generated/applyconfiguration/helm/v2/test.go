@@ -19,7 +19,7 @@ limitations under the License.
 package v2
 
 import (
-	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	common "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 )
 
 // TestApplyConfiguration represents a declarative configuration of the Test type for use
@@ -31,7 +31,7 @@ type TestApplyConfiguration struct {
 	Enable *bool `json:"enable,omitempty"`
 	// Timeout for each Kubernetes operation of the tests; spec.timeout when
 	// unset.
-	Timeout *v1.Duration `json:"timeout,omitempty"`
+	Timeout *common.Duration `json:"timeout,omitempty"`
 	// IgnoreFailures skips remediation when tests fail; overridable per
 	// install and upgrade.
 	IgnoreFailures *bool `json:"ignoreFailures,omitempty"`
@@ -56,7 +56,7 @@ func (b *TestApplyConfiguration) WithEnable(value bool) *TestApplyConfiguration 
 // WithTimeout sets the Timeout field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the Timeout field is set to the value of the last call.
-func (b *TestApplyConfiguration) WithTimeout(value v1.Duration) *TestApplyConfiguration {
+func (b *TestApplyConfiguration) WithTimeout(value common.Duration) *TestApplyConfiguration {
 	b.Timeout = &value
 	return b
 }

@@ -19,7 +19,7 @@ limitations under the License.
 package v2
 
 import (
-	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	common "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 )
 
 // UninstallApplyConfiguration represents a declarative configuration of the Uninstall type for use
@@ -29,7 +29,7 @@ import (
 type UninstallApplyConfiguration struct {
 	// Timeout for each Kubernetes operation of the uninstall; spec.timeout
 	// when unset.
-	Timeout *v1.Duration `json:"timeout,omitempty"`
+	Timeout *common.Duration `json:"timeout,omitempty"`
 	// DisableHooks skips the chart's hooks.
 	DisableHooks *bool `json:"disableHooks,omitempty"`
 	// KeepHistory keeps the release records, marked deleted.
@@ -49,7 +49,7 @@ func Uninstall() *UninstallApplyConfiguration {
 // WithTimeout sets the Timeout field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the Timeout field is set to the value of the last call.
-func (b *UninstallApplyConfiguration) WithTimeout(value v1.Duration) *UninstallApplyConfiguration {
+func (b *UninstallApplyConfiguration) WithTimeout(value common.Duration) *UninstallApplyConfiguration {
 	b.Timeout = &value
 	return b
 }

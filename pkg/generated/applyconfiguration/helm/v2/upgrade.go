@@ -19,8 +19,8 @@ limitations under the License.
 package v2
 
 import (
+	common "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 	helmv2 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/helm/v2"
-	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // UpgradeApplyConfiguration represents a declarative configuration of the Upgrade type for use
@@ -30,7 +30,7 @@ import (
 type UpgradeApplyConfiguration struct {
 	// Timeout for each Kubernetes operation of the upgrade; spec.timeout
 	// when unset.
-	Timeout *v1.Duration `json:"timeout,omitempty"`
+	Timeout *common.Duration `json:"timeout,omitempty"`
 	// Remediation configures what happens when the upgrade fails; nothing
 	// by default.
 	Remediation *UpgradeRemediationApplyConfiguration `json:"remediation,omitempty"`
@@ -77,7 +77,7 @@ func Upgrade() *UpgradeApplyConfiguration {
 // WithTimeout sets the Timeout field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the Timeout field is set to the value of the last call.
-func (b *UpgradeApplyConfiguration) WithTimeout(value v1.Duration) *UpgradeApplyConfiguration {
+func (b *UpgradeApplyConfiguration) WithTimeout(value common.Duration) *UpgradeApplyConfiguration {
 	b.Timeout = &value
 	return b
 }

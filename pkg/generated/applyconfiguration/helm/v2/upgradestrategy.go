@@ -19,7 +19,7 @@ limitations under the License.
 package v2
 
 import (
-	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	common "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 )
 
 // UpgradeStrategyApplyConfiguration represents a declarative configuration of the UpgradeStrategy type for use
@@ -30,7 +30,7 @@ type UpgradeStrategyApplyConfiguration struct {
 	// Name is RemediateOnFailure or RetryOnFailure.
 	Name *string `json:"name,omitempty"`
 	// RetryInterval between retries; only with RetryOnFailure, 5m when unset.
-	RetryInterval *v1.Duration `json:"retryInterval,omitempty"`
+	RetryInterval *common.Duration `json:"retryInterval,omitempty"`
 }
 
 // UpgradeStrategyApplyConfiguration constructs a declarative configuration of the UpgradeStrategy type for use with
@@ -50,7 +50,7 @@ func (b *UpgradeStrategyApplyConfiguration) WithName(value string) *UpgradeStrat
 // WithRetryInterval sets the RetryInterval field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the RetryInterval field is set to the value of the last call.
-func (b *UpgradeStrategyApplyConfiguration) WithRetryInterval(value v1.Duration) *UpgradeStrategyApplyConfiguration {
+func (b *UpgradeStrategyApplyConfiguration) WithRetryInterval(value common.Duration) *UpgradeStrategyApplyConfiguration {
 	b.RetryInterval = &value
 	return b
 }

@@ -19,9 +19,9 @@ limitations under the License.
 package v1
 
 import (
+	apiscommon "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 	imagev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/image/v1"
 	common "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/applyconfiguration/apis/common"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // ImagePolicySpecApplyConfiguration represents a declarative configuration of the ImagePolicySpec type for use
@@ -40,7 +40,7 @@ type ImagePolicySpecApplyConfiguration struct {
 	DigestReflectionPolicy *imagev1.ReflectionPolicy `json:"digestReflectionPolicy,omitempty"`
 	// Interval between digest refreshes; only, and then required, with
 	// digestReflectionPolicy Always.
-	Interval *metav1.Duration `json:"interval,omitempty"`
+	Interval *apiscommon.Duration `json:"interval,omitempty"`
 	// Suspend stops further reconciliations.
 	Suspend *bool `json:"suspend,omitempty"`
 }
@@ -86,7 +86,7 @@ func (b *ImagePolicySpecApplyConfiguration) WithDigestReflectionPolicy(value ima
 // WithInterval sets the Interval field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the Interval field is set to the value of the last call.
-func (b *ImagePolicySpecApplyConfiguration) WithInterval(value metav1.Duration) *ImagePolicySpecApplyConfiguration {
+func (b *ImagePolicySpecApplyConfiguration) WithInterval(value apiscommon.Duration) *ImagePolicySpecApplyConfiguration {
 	b.Interval = &value
 	return b
 }

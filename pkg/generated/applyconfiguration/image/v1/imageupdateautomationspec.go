@@ -19,8 +19,8 @@ limitations under the License.
 package v1
 
 import (
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	applyconfigurationsmetav1 "k8s.io/client-go/applyconfigurations/meta/v1"
+	common "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
+	metav1 "k8s.io/client-go/applyconfigurations/meta/v1"
 )
 
 // ImageUpdateAutomationSpecApplyConfiguration represents a declarative configuration of the ImageUpdateAutomationSpec type for use
@@ -33,10 +33,10 @@ type ImageUpdateAutomationSpecApplyConfiguration struct {
 	// GitSpec holds checkout, commit and push settings.
 	GitSpec *GitSpecApplyConfiguration `json:"git,omitempty"`
 	// Interval is the lower bound between automation runs.
-	Interval *metav1.Duration `json:"interval,omitempty"`
+	Interval *common.Duration `json:"interval,omitempty"`
 	// PolicySelector limits the ImagePolicies applied; all in the namespace
 	// when unset.
-	PolicySelector *applyconfigurationsmetav1.LabelSelectorApplyConfiguration `json:"policySelector,omitempty"`
+	PolicySelector *metav1.LabelSelectorApplyConfiguration `json:"policySelector,omitempty"`
 	// Update says how files are rewritten; {strategy: Setters} by default.
 	Update *UpdateStrategyApplyConfiguration `json:"update,omitempty"`
 	// Suspend stops further runs.
@@ -68,7 +68,7 @@ func (b *ImageUpdateAutomationSpecApplyConfiguration) WithGitSpec(value *GitSpec
 // WithInterval sets the Interval field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the Interval field is set to the value of the last call.
-func (b *ImageUpdateAutomationSpecApplyConfiguration) WithInterval(value metav1.Duration) *ImageUpdateAutomationSpecApplyConfiguration {
+func (b *ImageUpdateAutomationSpecApplyConfiguration) WithInterval(value common.Duration) *ImageUpdateAutomationSpecApplyConfiguration {
 	b.Interval = &value
 	return b
 }
@@ -76,7 +76,7 @@ func (b *ImageUpdateAutomationSpecApplyConfiguration) WithInterval(value metav1.
 // WithPolicySelector sets the PolicySelector field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the PolicySelector field is set to the value of the last call.
-func (b *ImageUpdateAutomationSpecApplyConfiguration) WithPolicySelector(value *applyconfigurationsmetav1.LabelSelectorApplyConfiguration) *ImageUpdateAutomationSpecApplyConfiguration {
+func (b *ImageUpdateAutomationSpecApplyConfiguration) WithPolicySelector(value *metav1.LabelSelectorApplyConfiguration) *ImageUpdateAutomationSpecApplyConfiguration {
 	b.PolicySelector = value
 	return b
 }

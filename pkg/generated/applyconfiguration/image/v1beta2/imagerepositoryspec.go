@@ -19,8 +19,8 @@ limitations under the License.
 package v1beta2
 
 import (
-	common "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/applyconfiguration/apis/common"
-	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	common "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
+	apiscommon "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/applyconfiguration/apis/common"
 )
 
 // ImageRepositorySpecApplyConfiguration represents a declarative configuration of the ImageRepositorySpec type for use
@@ -31,21 +31,21 @@ type ImageRepositorySpecApplyConfiguration struct {
 	// Image is the repository, e.g. ghcr.io/fluxcd/flux-cli.
 	Image *string `json:"image,omitempty"`
 	// Interval between scans.
-	Interval *v1.Duration `json:"interval,omitempty"`
+	Interval *common.Duration `json:"interval,omitempty"`
 	// Timeout of one scan; the interval when unset.
-	Timeout *v1.Duration `json:"timeout,omitempty"`
+	Timeout *common.Duration `json:"timeout,omitempty"`
 	// SecretRef names a docker-registry Secret with registry credentials.
-	SecretRef *common.LocalObjectReferenceApplyConfiguration `json:"secretRef,omitempty"`
+	SecretRef *apiscommon.LocalObjectReferenceApplyConfiguration `json:"secretRef,omitempty"`
 	// ProxySecretRef names a Secret with the proxy to use.
-	ProxySecretRef *common.LocalObjectReferenceApplyConfiguration `json:"proxySecretRef,omitempty"`
+	ProxySecretRef *apiscommon.LocalObjectReferenceApplyConfiguration `json:"proxySecretRef,omitempty"`
 	// ServiceAccountName whose image pull secrets are used.
 	ServiceAccountName *string `json:"serviceAccountName,omitempty"`
 	// CertSecretRef names a Secret with a CA and/or client TLS certificate.
-	CertSecretRef *common.LocalObjectReferenceApplyConfiguration `json:"certSecretRef,omitempty"`
+	CertSecretRef *apiscommon.LocalObjectReferenceApplyConfiguration `json:"certSecretRef,omitempty"`
 	// Suspend stops further scans.
 	Suspend *bool `json:"suspend,omitempty"`
 	// AccessFrom lists the namespaces allowed to refer to this object.
-	AccessFrom *common.AccessFromApplyConfiguration `json:"accessFrom,omitempty"`
+	AccessFrom *apiscommon.AccessFromApplyConfiguration `json:"accessFrom,omitempty"`
 	// ExclusionList holds regular expressions of tags not to store, at most
 	// 25; DefaultExclusionList when unset.
 	ExclusionList []string `json:"exclusionList,omitempty"`
@@ -72,7 +72,7 @@ func (b *ImageRepositorySpecApplyConfiguration) WithImage(value string) *ImageRe
 // WithInterval sets the Interval field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the Interval field is set to the value of the last call.
-func (b *ImageRepositorySpecApplyConfiguration) WithInterval(value v1.Duration) *ImageRepositorySpecApplyConfiguration {
+func (b *ImageRepositorySpecApplyConfiguration) WithInterval(value common.Duration) *ImageRepositorySpecApplyConfiguration {
 	b.Interval = &value
 	return b
 }
@@ -80,7 +80,7 @@ func (b *ImageRepositorySpecApplyConfiguration) WithInterval(value v1.Duration) 
 // WithTimeout sets the Timeout field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the Timeout field is set to the value of the last call.
-func (b *ImageRepositorySpecApplyConfiguration) WithTimeout(value v1.Duration) *ImageRepositorySpecApplyConfiguration {
+func (b *ImageRepositorySpecApplyConfiguration) WithTimeout(value common.Duration) *ImageRepositorySpecApplyConfiguration {
 	b.Timeout = &value
 	return b
 }
@@ -88,7 +88,7 @@ func (b *ImageRepositorySpecApplyConfiguration) WithTimeout(value v1.Duration) *
 // WithSecretRef sets the SecretRef field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the SecretRef field is set to the value of the last call.
-func (b *ImageRepositorySpecApplyConfiguration) WithSecretRef(value *common.LocalObjectReferenceApplyConfiguration) *ImageRepositorySpecApplyConfiguration {
+func (b *ImageRepositorySpecApplyConfiguration) WithSecretRef(value *apiscommon.LocalObjectReferenceApplyConfiguration) *ImageRepositorySpecApplyConfiguration {
 	b.SecretRef = value
 	return b
 }
@@ -96,7 +96,7 @@ func (b *ImageRepositorySpecApplyConfiguration) WithSecretRef(value *common.Loca
 // WithProxySecretRef sets the ProxySecretRef field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the ProxySecretRef field is set to the value of the last call.
-func (b *ImageRepositorySpecApplyConfiguration) WithProxySecretRef(value *common.LocalObjectReferenceApplyConfiguration) *ImageRepositorySpecApplyConfiguration {
+func (b *ImageRepositorySpecApplyConfiguration) WithProxySecretRef(value *apiscommon.LocalObjectReferenceApplyConfiguration) *ImageRepositorySpecApplyConfiguration {
 	b.ProxySecretRef = value
 	return b
 }
@@ -112,7 +112,7 @@ func (b *ImageRepositorySpecApplyConfiguration) WithServiceAccountName(value str
 // WithCertSecretRef sets the CertSecretRef field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the CertSecretRef field is set to the value of the last call.
-func (b *ImageRepositorySpecApplyConfiguration) WithCertSecretRef(value *common.LocalObjectReferenceApplyConfiguration) *ImageRepositorySpecApplyConfiguration {
+func (b *ImageRepositorySpecApplyConfiguration) WithCertSecretRef(value *apiscommon.LocalObjectReferenceApplyConfiguration) *ImageRepositorySpecApplyConfiguration {
 	b.CertSecretRef = value
 	return b
 }
@@ -128,7 +128,7 @@ func (b *ImageRepositorySpecApplyConfiguration) WithSuspend(value bool) *ImageRe
 // WithAccessFrom sets the AccessFrom field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the AccessFrom field is set to the value of the last call.
-func (b *ImageRepositorySpecApplyConfiguration) WithAccessFrom(value *common.AccessFromApplyConfiguration) *ImageRepositorySpecApplyConfiguration {
+func (b *ImageRepositorySpecApplyConfiguration) WithAccessFrom(value *apiscommon.AccessFromApplyConfiguration) *ImageRepositorySpecApplyConfiguration {
 	b.AccessFrom = value
 	return b
 }

@@ -19,8 +19,8 @@ limitations under the License.
 package v1
 
 import (
-	common "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/applyconfiguration/apis/common"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	common "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
+	apiscommon "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/applyconfiguration/apis/common"
 )
 
 // KustomizationSpecApplyConfiguration represents a declarative configuration of the KustomizationSpec type for use
@@ -41,12 +41,12 @@ type KustomizationSpecApplyConfiguration struct {
 	// behaviour when empty), Delete, WaitForTermination or Orphan.
 	DeletionPolicy *string `json:"deletionPolicy,omitempty"`
 	// Interval between reconciliations; approximate, subject to jitter.
-	Interval *metav1.Duration `json:"interval,omitempty"`
+	Interval *common.Duration `json:"interval,omitempty"`
 	// RetryInterval between attempts after a failure; spec.interval when unset.
-	RetryInterval *metav1.Duration `json:"retryInterval,omitempty"`
+	RetryInterval *common.Duration `json:"retryInterval,omitempty"`
 	// KubeConfig targets a remote cluster; combined with serviceAccountName
 	// the controller impersonates that account on the remote cluster.
-	KubeConfig *common.KubeConfigReferenceApplyConfiguration `json:"kubeConfig,omitempty"`
+	KubeConfig *apiscommon.KubeConfigReferenceApplyConfiguration `json:"kubeConfig,omitempty"`
 	// Path to the kustomization.yaml (or plain manifests) in the artifact;
 	// the artifact root when empty.
 	Path *string `json:"path,omitempty"`
@@ -57,27 +57,27 @@ type KustomizationSpecApplyConfiguration struct {
 	// the built manifests.
 	Prune *bool `json:"prune,omitempty"`
 	// HealthChecks lists objects whose health gates readiness.
-	HealthChecks []common.NamespacedObjectKindReferenceApplyConfiguration `json:"healthChecks,omitempty"`
+	HealthChecks []apiscommon.NamespacedObjectKindReferenceApplyConfiguration `json:"healthChecks,omitempty"`
 	// NamePrefix is prepended to the names of all built objects.
 	NamePrefix *string `json:"namePrefix,omitempty"`
 	// NameSuffix is appended to the names of all built objects.
 	NameSuffix *string `json:"nameSuffix,omitempty"`
 	// Patches are strategic-merge or JSON 6902 patches applied to the
 	// selected objects.
-	Patches []common.PatchApplyConfiguration `json:"patches,omitempty"`
+	Patches []apiscommon.PatchApplyConfiguration `json:"patches,omitempty"`
 	// Images rewrites image names, tags or digests.
-	Images []common.ImageApplyConfiguration `json:"images,omitempty"`
+	Images []apiscommon.ImageApplyConfiguration `json:"images,omitempty"`
 	// ServiceAccountName is the service account impersonated when applying.
 	ServiceAccountName *string `json:"serviceAccountName,omitempty"`
 	// SourceRef points at the source whose artifact holds the manifests.
-	SourceRef *common.NamespacedObjectKindReferenceApplyConfiguration `json:"sourceRef,omitempty"`
+	SourceRef *apiscommon.NamespacedObjectKindReferenceApplyConfiguration `json:"sourceRef,omitempty"`
 	// Suspend stops further reconciliations; one already running finishes.
 	Suspend *bool `json:"suspend,omitempty"`
 	// TargetNamespace sets the namespace of every namespaced built object.
 	TargetNamespace *string `json:"targetNamespace,omitempty"`
 	// Timeout for building, applying and health checking; derived from
 	// spec.interval when unset.
-	Timeout *metav1.Duration `json:"timeout,omitempty"`
+	Timeout *common.Duration `json:"timeout,omitempty"`
 	// Force recreates objects whose update fails on an immutable field.
 	Force *bool `json:"force,omitempty"`
 	// Wait waits for every applied object to become ready, instead of only
@@ -90,7 +90,7 @@ type KustomizationSpecApplyConfiguration struct {
 	IgnoreMissingComponents *bool `json:"ignoreMissingComponents,omitempty"`
 	// HealthCheckExprs are CEL expressions that assess the health of custom
 	// resources; used when wait or healthChecks is set.
-	HealthCheckExprs []common.CustomHealthCheckApplyConfiguration `json:"healthCheckExprs,omitempty"`
+	HealthCheckExprs []apiscommon.CustomHealthCheckApplyConfiguration `json:"healthCheckExprs,omitempty"`
 	// BuildMetadata adds kustomize build metadata to the built objects:
 	// originAnnotations and/or transformerAnnotations.
 	BuildMetadata []string `json:"buildMetadata,omitempty"`
@@ -144,7 +144,7 @@ func (b *KustomizationSpecApplyConfiguration) WithDeletionPolicy(value string) *
 // WithInterval sets the Interval field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the Interval field is set to the value of the last call.
-func (b *KustomizationSpecApplyConfiguration) WithInterval(value metav1.Duration) *KustomizationSpecApplyConfiguration {
+func (b *KustomizationSpecApplyConfiguration) WithInterval(value common.Duration) *KustomizationSpecApplyConfiguration {
 	b.Interval = &value
 	return b
 }
@@ -152,7 +152,7 @@ func (b *KustomizationSpecApplyConfiguration) WithInterval(value metav1.Duration
 // WithRetryInterval sets the RetryInterval field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the RetryInterval field is set to the value of the last call.
-func (b *KustomizationSpecApplyConfiguration) WithRetryInterval(value metav1.Duration) *KustomizationSpecApplyConfiguration {
+func (b *KustomizationSpecApplyConfiguration) WithRetryInterval(value common.Duration) *KustomizationSpecApplyConfiguration {
 	b.RetryInterval = &value
 	return b
 }
@@ -160,7 +160,7 @@ func (b *KustomizationSpecApplyConfiguration) WithRetryInterval(value metav1.Dur
 // WithKubeConfig sets the KubeConfig field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the KubeConfig field is set to the value of the last call.
-func (b *KustomizationSpecApplyConfiguration) WithKubeConfig(value *common.KubeConfigReferenceApplyConfiguration) *KustomizationSpecApplyConfiguration {
+func (b *KustomizationSpecApplyConfiguration) WithKubeConfig(value *apiscommon.KubeConfigReferenceApplyConfiguration) *KustomizationSpecApplyConfiguration {
 	b.KubeConfig = value
 	return b
 }
@@ -192,7 +192,7 @@ func (b *KustomizationSpecApplyConfiguration) WithPrune(value bool) *Kustomizati
 // WithHealthChecks adds the given value to the HealthChecks field in the declarative configuration
 // and returns the receiver, so that objects can be build by chaining "With" function invocations.
 // If called multiple times, values provided by each call will be appended to the HealthChecks field.
-func (b *KustomizationSpecApplyConfiguration) WithHealthChecks(values ...*common.NamespacedObjectKindReferenceApplyConfiguration) *KustomizationSpecApplyConfiguration {
+func (b *KustomizationSpecApplyConfiguration) WithHealthChecks(values ...*apiscommon.NamespacedObjectKindReferenceApplyConfiguration) *KustomizationSpecApplyConfiguration {
 	for i := range values {
 		if values[i] == nil {
 			panic("nil value passed to WithHealthChecks")
@@ -221,7 +221,7 @@ func (b *KustomizationSpecApplyConfiguration) WithNameSuffix(value string) *Kust
 // WithPatches adds the given value to the Patches field in the declarative configuration
 // and returns the receiver, so that objects can be build by chaining "With" function invocations.
 // If called multiple times, values provided by each call will be appended to the Patches field.
-func (b *KustomizationSpecApplyConfiguration) WithPatches(values ...*common.PatchApplyConfiguration) *KustomizationSpecApplyConfiguration {
+func (b *KustomizationSpecApplyConfiguration) WithPatches(values ...*apiscommon.PatchApplyConfiguration) *KustomizationSpecApplyConfiguration {
 	for i := range values {
 		if values[i] == nil {
 			panic("nil value passed to WithPatches")
@@ -234,7 +234,7 @@ func (b *KustomizationSpecApplyConfiguration) WithPatches(values ...*common.Patc
 // WithImages adds the given value to the Images field in the declarative configuration
 // and returns the receiver, so that objects can be build by chaining "With" function invocations.
 // If called multiple times, values provided by each call will be appended to the Images field.
-func (b *KustomizationSpecApplyConfiguration) WithImages(values ...*common.ImageApplyConfiguration) *KustomizationSpecApplyConfiguration {
+func (b *KustomizationSpecApplyConfiguration) WithImages(values ...*apiscommon.ImageApplyConfiguration) *KustomizationSpecApplyConfiguration {
 	for i := range values {
 		if values[i] == nil {
 			panic("nil value passed to WithImages")
@@ -255,7 +255,7 @@ func (b *KustomizationSpecApplyConfiguration) WithServiceAccountName(value strin
 // WithSourceRef sets the SourceRef field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the SourceRef field is set to the value of the last call.
-func (b *KustomizationSpecApplyConfiguration) WithSourceRef(value *common.NamespacedObjectKindReferenceApplyConfiguration) *KustomizationSpecApplyConfiguration {
+func (b *KustomizationSpecApplyConfiguration) WithSourceRef(value *apiscommon.NamespacedObjectKindReferenceApplyConfiguration) *KustomizationSpecApplyConfiguration {
 	b.SourceRef = value
 	return b
 }
@@ -279,7 +279,7 @@ func (b *KustomizationSpecApplyConfiguration) WithTargetNamespace(value string) 
 // WithTimeout sets the Timeout field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the Timeout field is set to the value of the last call.
-func (b *KustomizationSpecApplyConfiguration) WithTimeout(value metav1.Duration) *KustomizationSpecApplyConfiguration {
+func (b *KustomizationSpecApplyConfiguration) WithTimeout(value common.Duration) *KustomizationSpecApplyConfiguration {
 	b.Timeout = &value
 	return b
 }
@@ -321,7 +321,7 @@ func (b *KustomizationSpecApplyConfiguration) WithIgnoreMissingComponents(value 
 // WithHealthCheckExprs adds the given value to the HealthCheckExprs field in the declarative configuration
 // and returns the receiver, so that objects can be build by chaining "With" function invocations.
 // If called multiple times, values provided by each call will be appended to the HealthCheckExprs field.
-func (b *KustomizationSpecApplyConfiguration) WithHealthCheckExprs(values ...*common.CustomHealthCheckApplyConfiguration) *KustomizationSpecApplyConfiguration {
+func (b *KustomizationSpecApplyConfiguration) WithHealthCheckExprs(values ...*apiscommon.CustomHealthCheckApplyConfiguration) *KustomizationSpecApplyConfiguration {
 	for i := range values {
 		if values[i] == nil {
 			panic("nil value passed to WithHealthCheckExprs")

@@ -19,8 +19,8 @@ limitations under the License.
 package v1
 
 import (
-	common "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/applyconfiguration/apis/common"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	common "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
+	apiscommon "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/applyconfiguration/apis/common"
 )
 
 // ReceiverSpecApplyConfiguration represents a declarative configuration of the ReceiverSpec type for use
@@ -33,7 +33,7 @@ type ReceiverSpecApplyConfiguration struct {
 	// decides how payloads are verified and read.
 	Type *string `json:"type,omitempty"`
 	// Interval at which the Secret references are reconciled; 10m by default.
-	Interval *metav1.Duration `json:"interval,omitempty"`
+	Interval *common.Duration `json:"interval,omitempty"`
 	// Events limits the handled event types, e.g. "push".
 	Events []string `json:"events,omitempty"`
 	// Resources are the objects asked to reconcile.
@@ -43,7 +43,7 @@ type ReceiverSpecApplyConfiguration struct {
 	ResourceFilter *string `json:"resourceFilter,omitempty"`
 	// SecretRef names the Secret holding the token; required unless the type
 	// is generic-oidc, which must not set it.
-	SecretRef *common.LocalObjectReferenceApplyConfiguration `json:"secretRef,omitempty"`
+	SecretRef *apiscommon.LocalObjectReferenceApplyConfiguration `json:"secretRef,omitempty"`
 	// OIDCProviders authenticate generic-oidc requests; only for that type.
 	OIDCProviders []OIDCProviderApplyConfiguration `json:"oidcProviders,omitempty"`
 	// Suspend stops handling webhooks for this Receiver.
@@ -67,7 +67,7 @@ func (b *ReceiverSpecApplyConfiguration) WithType(value string) *ReceiverSpecApp
 // WithInterval sets the Interval field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the Interval field is set to the value of the last call.
-func (b *ReceiverSpecApplyConfiguration) WithInterval(value metav1.Duration) *ReceiverSpecApplyConfiguration {
+func (b *ReceiverSpecApplyConfiguration) WithInterval(value common.Duration) *ReceiverSpecApplyConfiguration {
 	b.Interval = &value
 	return b
 }
@@ -106,7 +106,7 @@ func (b *ReceiverSpecApplyConfiguration) WithResourceFilter(value string) *Recei
 // WithSecretRef sets the SecretRef field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the SecretRef field is set to the value of the last call.
-func (b *ReceiverSpecApplyConfiguration) WithSecretRef(value *common.LocalObjectReferenceApplyConfiguration) *ReceiverSpecApplyConfiguration {
+func (b *ReceiverSpecApplyConfiguration) WithSecretRef(value *apiscommon.LocalObjectReferenceApplyConfiguration) *ReceiverSpecApplyConfiguration {
 	b.SecretRef = value
 	return b
 }

@@ -19,8 +19,8 @@ limitations under the License.
 package v1beta3
 
 import (
-	common "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/applyconfiguration/apis/common"
-	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	common "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
+	apiscommon "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/applyconfiguration/apis/common"
 )
 
 // ProviderSpecApplyConfiguration represents a declarative configuration of the ProviderSpec type for use
@@ -31,7 +31,7 @@ type ProviderSpecApplyConfiguration struct {
 	// Type selects the implementation, e.g. slack, msteams or github.
 	Type *string `json:"type,omitempty"`
 	// Interval is deprecated and ignored.
-	Interval *v1.Duration `json:"interval,omitempty"`
+	Interval *common.Duration `json:"interval,omitempty"`
 	// Channel to post to, at most 2048 characters.
 	Channel *string `json:"channel,omitempty"`
 	// Username to post as, at most 2048 characters.
@@ -40,18 +40,18 @@ type ProviderSpecApplyConfiguration struct {
 	// at most 2048 characters.
 	Address *string `json:"address,omitempty"`
 	// Timeout for one send; 15s when unset.
-	Timeout *v1.Duration `json:"timeout,omitempty"`
+	Timeout *common.Duration `json:"timeout,omitempty"`
 	// Proxy is an http(s) proxy URL. Deprecated: use ProxySecretRef.
 	Proxy *string `json:"proxy,omitempty"`
 	// ProxySecretRef names a Secret with the proxy address and credentials.
-	ProxySecretRef *common.LocalObjectReferenceApplyConfiguration `json:"proxySecretRef,omitempty"`
+	ProxySecretRef *apiscommon.LocalObjectReferenceApplyConfiguration `json:"proxySecretRef,omitempty"`
 	// SecretRef names a Secret with the endpoint credentials.
-	SecretRef *common.LocalObjectReferenceApplyConfiguration `json:"secretRef,omitempty"`
+	SecretRef *apiscommon.LocalObjectReferenceApplyConfiguration `json:"secretRef,omitempty"`
 	// ServiceAccountName is used for workload identity with cloud providers
 	// (azureeventhub, azuredevops, googlepubsub).
 	ServiceAccountName *string `json:"serviceAccountName,omitempty"`
 	// CertSecretRef names a Secret with a CA and/or client TLS certificate.
-	CertSecretRef *common.LocalObjectReferenceApplyConfiguration `json:"certSecretRef,omitempty"`
+	CertSecretRef *apiscommon.LocalObjectReferenceApplyConfiguration `json:"certSecretRef,omitempty"`
 	// Suspend stops sending events through this Provider.
 	Suspend *bool `json:"suspend,omitempty"`
 	// CommitStatusExpr is a CEL expression building the commit status
@@ -77,7 +77,7 @@ func (b *ProviderSpecApplyConfiguration) WithType(value string) *ProviderSpecApp
 // WithInterval sets the Interval field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the Interval field is set to the value of the last call.
-func (b *ProviderSpecApplyConfiguration) WithInterval(value v1.Duration) *ProviderSpecApplyConfiguration {
+func (b *ProviderSpecApplyConfiguration) WithInterval(value common.Duration) *ProviderSpecApplyConfiguration {
 	b.Interval = &value
 	return b
 }
@@ -109,7 +109,7 @@ func (b *ProviderSpecApplyConfiguration) WithAddress(value string) *ProviderSpec
 // WithTimeout sets the Timeout field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the Timeout field is set to the value of the last call.
-func (b *ProviderSpecApplyConfiguration) WithTimeout(value v1.Duration) *ProviderSpecApplyConfiguration {
+func (b *ProviderSpecApplyConfiguration) WithTimeout(value common.Duration) *ProviderSpecApplyConfiguration {
 	b.Timeout = &value
 	return b
 }
@@ -125,7 +125,7 @@ func (b *ProviderSpecApplyConfiguration) WithProxy(value string) *ProviderSpecAp
 // WithProxySecretRef sets the ProxySecretRef field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the ProxySecretRef field is set to the value of the last call.
-func (b *ProviderSpecApplyConfiguration) WithProxySecretRef(value *common.LocalObjectReferenceApplyConfiguration) *ProviderSpecApplyConfiguration {
+func (b *ProviderSpecApplyConfiguration) WithProxySecretRef(value *apiscommon.LocalObjectReferenceApplyConfiguration) *ProviderSpecApplyConfiguration {
 	b.ProxySecretRef = value
 	return b
 }
@@ -133,7 +133,7 @@ func (b *ProviderSpecApplyConfiguration) WithProxySecretRef(value *common.LocalO
 // WithSecretRef sets the SecretRef field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the SecretRef field is set to the value of the last call.
-func (b *ProviderSpecApplyConfiguration) WithSecretRef(value *common.LocalObjectReferenceApplyConfiguration) *ProviderSpecApplyConfiguration {
+func (b *ProviderSpecApplyConfiguration) WithSecretRef(value *apiscommon.LocalObjectReferenceApplyConfiguration) *ProviderSpecApplyConfiguration {
 	b.SecretRef = value
 	return b
 }
@@ -149,7 +149,7 @@ func (b *ProviderSpecApplyConfiguration) WithServiceAccountName(value string) *P
 // WithCertSecretRef sets the CertSecretRef field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the CertSecretRef field is set to the value of the last call.
-func (b *ProviderSpecApplyConfiguration) WithCertSecretRef(value *common.LocalObjectReferenceApplyConfiguration) *ProviderSpecApplyConfiguration {
+func (b *ProviderSpecApplyConfiguration) WithCertSecretRef(value *apiscommon.LocalObjectReferenceApplyConfiguration) *ProviderSpecApplyConfiguration {
 	b.CertSecretRef = value
 	return b
 }

@@ -19,8 +19,8 @@ limitations under the License.
 package v1
 
 import (
+	apiscommon "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 	common "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/applyconfiguration/apis/common"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // BucketSpecApplyConfiguration represents a declarative configuration of the BucketSpec type for use
@@ -57,9 +57,9 @@ type BucketSpecApplyConfiguration struct {
 	// endpoint.
 	ProxySecretRef *common.LocalObjectReferenceApplyConfiguration `json:"proxySecretRef,omitempty"`
 	// Interval between checks of the bucket, e.g. 5m.
-	Interval *metav1.Duration `json:"interval,omitempty"`
+	Interval *apiscommon.Duration `json:"interval,omitempty"`
 	// Timeout of fetch operations; 60s by default.
-	Timeout *metav1.Duration `json:"timeout,omitempty"`
+	Timeout *apiscommon.Duration `json:"timeout,omitempty"`
 	// Ignore replaces the default exclusion patterns, in .sourceignore
 	// (.gitignore) syntax.
 	Ignore *string `json:"ignore,omitempty"`
@@ -164,7 +164,7 @@ func (b *BucketSpecApplyConfiguration) WithProxySecretRef(value *common.LocalObj
 // WithInterval sets the Interval field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the Interval field is set to the value of the last call.
-func (b *BucketSpecApplyConfiguration) WithInterval(value metav1.Duration) *BucketSpecApplyConfiguration {
+func (b *BucketSpecApplyConfiguration) WithInterval(value apiscommon.Duration) *BucketSpecApplyConfiguration {
 	b.Interval = &value
 	return b
 }
@@ -172,7 +172,7 @@ func (b *BucketSpecApplyConfiguration) WithInterval(value metav1.Duration) *Buck
 // WithTimeout sets the Timeout field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the Timeout field is set to the value of the last call.
-func (b *BucketSpecApplyConfiguration) WithTimeout(value metav1.Duration) *BucketSpecApplyConfiguration {
+func (b *BucketSpecApplyConfiguration) WithTimeout(value apiscommon.Duration) *BucketSpecApplyConfiguration {
 	b.Timeout = &value
 	return b
 }

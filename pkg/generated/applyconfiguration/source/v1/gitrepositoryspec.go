@@ -19,8 +19,8 @@ limitations under the License.
 package v1
 
 import (
+	apiscommon "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 	common "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/applyconfiguration/apis/common"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // GitRepositorySpecApplyConfiguration represents a declarative configuration of the GitRepositorySpec type for use
@@ -40,9 +40,9 @@ type GitRepositorySpecApplyConfiguration struct {
 	// the aws and azure providers.
 	ServiceAccountName *string `json:"serviceAccountName,omitempty"`
 	// Interval between checks of the repository, e.g. 5m.
-	Interval *metav1.Duration `json:"interval,omitempty"`
+	Interval *apiscommon.Duration `json:"interval,omitempty"`
 	// Timeout of Git operations such as clone; 60s by default.
-	Timeout *metav1.Duration `json:"timeout,omitempty"`
+	Timeout *apiscommon.Duration `json:"timeout,omitempty"`
 	// Reference to check out; Flux falls back to the master branch when empty.
 	Reference *GitRepositoryRefApplyConfiguration `json:"ref,omitempty"`
 	// Verification checks commit and/or tag signatures.
@@ -105,7 +105,7 @@ func (b *GitRepositorySpecApplyConfiguration) WithServiceAccountName(value strin
 // WithInterval sets the Interval field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the Interval field is set to the value of the last call.
-func (b *GitRepositorySpecApplyConfiguration) WithInterval(value metav1.Duration) *GitRepositorySpecApplyConfiguration {
+func (b *GitRepositorySpecApplyConfiguration) WithInterval(value apiscommon.Duration) *GitRepositorySpecApplyConfiguration {
 	b.Interval = &value
 	return b
 }
@@ -113,7 +113,7 @@ func (b *GitRepositorySpecApplyConfiguration) WithInterval(value metav1.Duration
 // WithTimeout sets the Timeout field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the Timeout field is set to the value of the last call.
-func (b *GitRepositorySpecApplyConfiguration) WithTimeout(value metav1.Duration) *GitRepositorySpecApplyConfiguration {
+func (b *GitRepositorySpecApplyConfiguration) WithTimeout(value apiscommon.Duration) *GitRepositorySpecApplyConfiguration {
 	b.Timeout = &value
 	return b
 }

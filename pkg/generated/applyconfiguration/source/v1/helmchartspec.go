@@ -19,7 +19,7 @@ limitations under the License.
 package v1
 
 import (
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	common "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 )
 
 // HelmChartSpecApplyConfiguration represents a declarative configuration of the HelmChartSpec type for use
@@ -36,7 +36,7 @@ type HelmChartSpecApplyConfiguration struct {
 	// SourceRef names the source holding the chart.
 	SourceRef *LocalHelmChartSourceReferenceApplyConfiguration `json:"sourceRef,omitempty"`
 	// Interval between checks of the source, e.g. 5m.
-	Interval *metav1.Duration `json:"interval,omitempty"`
+	Interval *common.Duration `json:"interval,omitempty"`
 	// ReconcileStrategy says what makes a new artifact: ChartVersion (the
 	// default, a new chart version) or Revision (a new source revision).
 	ReconcileStrategy *string `json:"reconcileStrategy,omitempty"`
@@ -85,7 +85,7 @@ func (b *HelmChartSpecApplyConfiguration) WithSourceRef(value *LocalHelmChartSou
 // WithInterval sets the Interval field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the Interval field is set to the value of the last call.
-func (b *HelmChartSpecApplyConfiguration) WithInterval(value metav1.Duration) *HelmChartSpecApplyConfiguration {
+func (b *HelmChartSpecApplyConfiguration) WithInterval(value common.Duration) *HelmChartSpecApplyConfiguration {
 	b.Interval = &value
 	return b
 }

@@ -19,8 +19,8 @@ limitations under the License.
 package v1
 
 import (
+	apiscommon "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 	common "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/applyconfiguration/apis/common"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // HelmRepositorySpecApplyConfiguration represents a declarative configuration of the HelmRepositorySpec type for use
@@ -41,12 +41,12 @@ type HelmRepositorySpecApplyConfiguration struct {
 	// host; this can leak them.
 	PassCredentials *bool `json:"passCredentials,omitempty"`
 	// Interval between index fetches, e.g. 10m.
-	Interval *metav1.Duration `json:"interval,omitempty"`
+	Interval *apiscommon.Duration `json:"interval,omitempty"`
 	// Insecure allows plain-HTTP registries (type oci only).
 	Insecure *bool `json:"insecure,omitempty"`
 	// Timeout of the index fetch and of OCI operations made for HelmCharts;
 	// Flux uses 60s when empty.
-	Timeout *metav1.Duration `json:"timeout,omitempty"`
+	Timeout *apiscommon.Duration `json:"timeout,omitempty"`
 	// Suspend stops reconciliation while true.
 	Suspend *bool `json:"suspend,omitempty"`
 	// AccessFrom is Flux's provisional cross-namespace ACL (not enforced).
@@ -100,7 +100,7 @@ func (b *HelmRepositorySpecApplyConfiguration) WithPassCredentials(value bool) *
 // WithInterval sets the Interval field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the Interval field is set to the value of the last call.
-func (b *HelmRepositorySpecApplyConfiguration) WithInterval(value metav1.Duration) *HelmRepositorySpecApplyConfiguration {
+func (b *HelmRepositorySpecApplyConfiguration) WithInterval(value apiscommon.Duration) *HelmRepositorySpecApplyConfiguration {
 	b.Interval = &value
 	return b
 }
@@ -116,7 +116,7 @@ func (b *HelmRepositorySpecApplyConfiguration) WithInsecure(value bool) *HelmRep
 // WithTimeout sets the Timeout field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the Timeout field is set to the value of the last call.
-func (b *HelmRepositorySpecApplyConfiguration) WithTimeout(value metav1.Duration) *HelmRepositorySpecApplyConfiguration {
+func (b *HelmRepositorySpecApplyConfiguration) WithTimeout(value apiscommon.Duration) *HelmRepositorySpecApplyConfiguration {
 	b.Timeout = &value
 	return b
 }

@@ -19,8 +19,8 @@ limitations under the License.
 package v1beta2
 
 import (
+	apiscommon "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 	common "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/applyconfiguration/apis/common"
-	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // OCIRepositorySpecApplyConfiguration represents a declarative configuration of the OCIRepositorySpec type for use
@@ -52,9 +52,9 @@ type OCIRepositorySpecApplyConfiguration struct {
 	// registry.
 	ProxySecretRef *common.LocalObjectReferenceApplyConfiguration `json:"proxySecretRef,omitempty"`
 	// Interval between checks of the registry, e.g. 5m.
-	Interval *v1.Duration `json:"interval,omitempty"`
+	Interval *apiscommon.Duration `json:"interval,omitempty"`
 	// Timeout of registry operations such as pulls; 60s by default.
-	Timeout *v1.Duration `json:"timeout,omitempty"`
+	Timeout *apiscommon.Duration `json:"timeout,omitempty"`
 	// Ignore replaces the default exclusion patterns, in .sourceignore
 	// (.gitignore) syntax.
 	Ignore *string `json:"ignore,omitempty"`
@@ -145,7 +145,7 @@ func (b *OCIRepositorySpecApplyConfiguration) WithProxySecretRef(value *common.L
 // WithInterval sets the Interval field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the Interval field is set to the value of the last call.
-func (b *OCIRepositorySpecApplyConfiguration) WithInterval(value v1.Duration) *OCIRepositorySpecApplyConfiguration {
+func (b *OCIRepositorySpecApplyConfiguration) WithInterval(value apiscommon.Duration) *OCIRepositorySpecApplyConfiguration {
 	b.Interval = &value
 	return b
 }
@@ -153,7 +153,7 @@ func (b *OCIRepositorySpecApplyConfiguration) WithInterval(value v1.Duration) *O
 // WithTimeout sets the Timeout field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the Timeout field is set to the value of the last call.
-func (b *OCIRepositorySpecApplyConfiguration) WithTimeout(value v1.Duration) *OCIRepositorySpecApplyConfiguration {
+func (b *OCIRepositorySpecApplyConfiguration) WithTimeout(value apiscommon.Duration) *OCIRepositorySpecApplyConfiguration {
 	b.Timeout = &value
 	return b
 }

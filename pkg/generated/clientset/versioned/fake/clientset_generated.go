@@ -29,12 +29,16 @@ import (
 	fakeimagev1beta2 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/clientset/versioned/typed/image/v1beta2/fake"
 	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/clientset/versioned/typed/kustomize/v1"
 	fakekustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/clientset/versioned/typed/kustomize/v1/fake"
+	kustomizev1beta2 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/clientset/versioned/typed/kustomize/v1beta2"
+	fakekustomizev1beta2 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/clientset/versioned/typed/kustomize/v1beta2/fake"
 	notificationv1 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/clientset/versioned/typed/notification/v1"
 	fakenotificationv1 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/clientset/versioned/typed/notification/v1/fake"
 	notificationv1beta3 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/clientset/versioned/typed/notification/v1beta3"
 	fakenotificationv1beta3 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/clientset/versioned/typed/notification/v1beta3/fake"
 	sourcev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/clientset/versioned/typed/source/v1"
 	fakesourcev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/clientset/versioned/typed/source/v1/fake"
+	sourcev1beta1 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/clientset/versioned/typed/source/v1beta1"
+	fakesourcev1beta1 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/clientset/versioned/typed/source/v1beta1/fake"
 	sourcev1beta2 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/clientset/versioned/typed/source/v1beta2"
 	fakesourcev1beta2 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/clientset/versioned/typed/source/v1beta2/fake"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -170,6 +174,11 @@ func (c *Clientset) KustomizeV1() kustomizev1.KustomizeV1Interface {
 	return &fakekustomizev1.FakeKustomizeV1{Fake: &c.Fake}
 }
 
+// KustomizeV1beta2 retrieves the KustomizeV1beta2Client
+func (c *Clientset) KustomizeV1beta2() kustomizev1beta2.KustomizeV1beta2Interface {
+	return &fakekustomizev1beta2.FakeKustomizeV1beta2{Fake: &c.Fake}
+}
+
 // NotificationV1 retrieves the NotificationV1Client
 func (c *Clientset) NotificationV1() notificationv1.NotificationV1Interface {
 	return &fakenotificationv1.FakeNotificationV1{Fake: &c.Fake}
@@ -183,6 +192,11 @@ func (c *Clientset) NotificationV1beta3() notificationv1beta3.NotificationV1beta
 // SourceV1 retrieves the SourceV1Client
 func (c *Clientset) SourceV1() sourcev1.SourceV1Interface {
 	return &fakesourcev1.FakeSourceV1{Fake: &c.Fake}
+}
+
+// SourceV1beta1 retrieves the SourceV1beta1Client
+func (c *Clientset) SourceV1beta1() sourcev1beta1.SourceV1beta1Interface {
+	return &fakesourcev1beta1.FakeSourceV1beta1{Fake: &c.Fake}
 }
 
 // SourceV1beta2 retrieves the SourceV1beta2Client

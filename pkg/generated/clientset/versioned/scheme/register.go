@@ -23,9 +23,11 @@ import (
 	imagev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/image/v1"
 	imagev1beta2 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/image/v1beta2"
 	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
+	kustomizev1beta2 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1beta2"
 	notificationv1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/notification/v1"
 	notificationv1beta3 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/notification/v1beta3"
 	sourcev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1"
+	sourcev1beta1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1beta1"
 	sourcev1beta2 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1beta2"
 	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	runtime "k8s.io/apimachinery/pkg/runtime"
@@ -42,9 +44,11 @@ var localSchemeBuilder = runtime.SchemeBuilder{
 	imagev1.AddToScheme,
 	imagev1beta2.AddToScheme,
 	kustomizev1.AddToScheme,
+	kustomizev1beta2.AddToScheme,
 	notificationv1.AddToScheme,
 	notificationv1beta3.AddToScheme,
 	sourcev1.AddToScheme,
+	sourcev1beta1.AddToScheme,
 	sourcev1beta2.AddToScheme,
 }
 

@@ -21,6 +21,7 @@ package source
 import (
 	internalinterfaces "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/informers/externalversions/internalinterfaces"
 	v1 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/informers/externalversions/source/v1"
+	v1beta1 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/informers/externalversions/source/v1beta1"
 	v1beta2 "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/informers/externalversions/source/v1beta2"
 )
 
@@ -28,6 +29,8 @@ import (
 type Interface interface {
 	// V1 provides access to shared informers for resources in V1.
 	V1() v1.Interface
+	// V1beta1 provides access to shared informers for resources in V1beta1.
+	V1beta1() v1beta1.Interface
 	// V1beta2 provides access to shared informers for resources in V1beta2.
 	V1beta2() v1beta2.Interface
 }
@@ -46,6 +49,11 @@ func New(f internalinterfaces.SharedInformerFactory, namespace string, tweakList
 // V1 returns a new v1.Interface.
 func (g *group) V1() v1.Interface {
 	return v1.New(g.factory, g.namespace, g.tweakListOptions)
+}
+
+// V1beta1 returns a new v1beta1.Interface.
+func (g *group) V1beta1() v1beta1.Interface {
+	return v1beta1.New(g.factory, g.namespace, g.tweakListOptions)
 }
 
 // V1beta2 returns a new v1beta2.Interface.
