@@ -12,6 +12,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/deploy"
 )
 
 func (cp *ControlPlane) startEtcd(ctx context.Context) error {
@@ -85,7 +87,7 @@ func (cp *ControlPlane) startKubeAPIServer(ctx context.Context) error {
 	})
 }
 
-func (cp *ControlPlane) writeKubeconfig(file, user string, kp keyPair) error {
+func (cp *ControlPlane) writeKubeconfig(file, user string, kp deploy.KeyPair) error {
 	cfg := clientcmdapi.NewConfig()
 	cfg.Clusters["local"] = &clientcmdapi.Cluster{
 		Server:               fmt.Sprintf("https://127.0.0.1:%d", cp.kubePort),

@@ -7,6 +7,7 @@ package framework
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -166,6 +167,17 @@ func (cp *ControlPlane) RESTConfig() *rest.Config {
 // output.
 func (cp *ControlPlane) Kubectl(ctx context.Context, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, filepath.Join(cp.opts.BinDir, "kubectl"), append([]string{"--kubeconfig=" + cp.Kubeconfig}, args...)...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return out, fmt.Errorf("kubectl %v: %w: %s", args, err, out)
+	}
+	return out, nil
+}
+
+// KubectlWithInput runs kubectl as admin with stdin.
+func (cp *ControlPlane) KubectlWithInput(ctx context.Context, stdin io.Reader, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, filepath.Join(cp.opts.BinDir, "kubectl"), append([]string{"--kubeconfig=" + cp.Kubeconfig}, args...)...)
+	cmd.Stdin = stdin
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return out, fmt.Errorf("kubectl %v: %w: %s", args, err, out)

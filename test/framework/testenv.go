@@ -1,0 +1,69 @@
+package framework
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// RepoRoot finds the repository checkout above the working directory.
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			if _, err := os.Stat(filepath.Join(dir, "artifacts", "deploy")); err == nil {
+				return dir, nil
+			}
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no repository root above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// StartForTests starts a control plane for a test binary's TestMain. The
+// binaries come from $GITOPS_BIN_DIR (make test-integration sets it) or
+// _output/bin; missing binaries are an error, never a skip. It returns the
+// control plane and a stop function.
+func StartForTests(m *testing.M) (*ControlPlane, func(), error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return nil, nil, err
+	}
+	binDir := os.Getenv("GITOPS_BIN_DIR")
+	if binDir == "" {
+		binDir = filepath.Join(root, "_output", "bin")
+	}
+	for _, b := range []string{"etcd", "kube-apiserver", "kubectl", "gitops-apiserver"} {
+		if _, err := os.Stat(filepath.Join(binDir, b)); err != nil {
+			return nil, nil, fmt.Errorf("%s not found in %s: run `make tools build` (or `make test-integration`)", b, binDir)
+		}
+	}
+	dir, err := os.MkdirTemp("", "gitops-it-")
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cp, err := Start(ctx, Options{Dir: dir, BinDir: binDir, RepoRoot: root})
+	if err != nil {
+		return nil, nil, err
+	}
+	stop := func() {
+		cp.Stop()
+		if os.Getenv("GITOPS_KEEP_TEST_DIR") == "" {
+			os.RemoveAll(dir)
+		} else {
+			fmt.Fprintln(os.Stderr, "control plane files kept in", dir)
+		}
+	}
+	return cp, stop, nil
+}
