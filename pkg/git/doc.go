@@ -1,0 +1,16 @@
+// Package git fetches Git repositories for the GitRepository worker, with Flux's semantics:
+// the spec.secretRef keys (AuthFromSecret), the spec.ref precedence (Ref), and Flux's
+// revision format ("main@sha1:<hash>", FormatRevision).
+//
+// Resolve lists the remote's references without cloning, so a reconciler can compare the
+// result with its last artifact's revision and skip the fetch. Checkout does a shallow,
+// optionally sparse fetch and checkout into an empty directory, bounded in time
+// (Options.Timeout) and in bytes written (Options.MaxFetchSize).
+//
+// Transports are HTTP/S (anonymous, basic auth, bearer token, custom CA) and SSH (public
+// key; host keys are always verified against the secret's known_hosts). Errors wrap the
+// sentinel errors of this package for classification and never contain credentials:
+// URLs lose their userinfo and secret values are replaced by "***".
+//
+// The package is built on github.com/go-git/go-git/v5; no git binary is needed.
+package git

@@ -1,0 +1,179 @@
+package git
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing/transport"
+)
+
+// Options says what to fetch and how.
+type Options struct {
+	// URL is an http://, https:// or ssh:// repository URL. Userinfo in it is used as
+	// credentials when Auth is nil (and for fields Auth leaves empty, via AuthFromSecret),
+	// and is never shown in errors.
+	URL string
+	// Auth holds the credentials; nil means anonymous access (or the URL's userinfo).
+	// ssh:// URLs always need one, with a private key and known_hosts.
+	Auth *Auth
+	// Ref selects the commit; see Ref for the precedence of its fields.
+	Ref Ref
+	// SparseCheckout lists directories (relative to the repository root) to check out;
+	// empty means everything. See Checkout.
+	SparseCheckout []string
+	// RecurseSubmodules also checks out submodules, with the same credentials.
+	RecurseSubmodules bool
+	// Timeout bounds the whole operation (listing, fetching, checking out); 0 means only
+	// the context's deadline applies. Flux's default spec.timeout is 60s.
+	Timeout time.Duration
+	// MaxFetchSize, when positive, is the most bytes Checkout may write into its
+	// directory (repository objects and working tree together); see Checkout.
+	MaxFetchSize int64
+	// LastRevision is the revision of the previous successful checkout, in Flux's format.
+	// When the remote still resolves to it, Checkout returns without fetching.
+	LastRevision string
+}
+
+// Signature is who made a commit, and when.
+type Signature struct {
+	Name  string
+	Email string
+	When  time.Time
+}
+
+// Commit describes the commit a Checkout produced.
+type Commit struct {
+	// Hash is the full commit hash.
+	Hash string
+	// Revision is Flux's revision string, e.g. "main@sha1:<hash>"; see FormatRevision.
+	Revision string
+	// Reference is the full reference name the commit was reached through
+	// ("refs/heads/main", "refs/tags/v1.0.0", ...), or "" for a bare commit.
+	Reference string
+	// Message is the full commit message.
+	Message   string
+	Author    Signature
+	Committer Signature
+	// Unchanged is true when Checkout skipped the fetch because the remote still resolves
+	// to Options.LastRevision; then only Hash, Revision and Reference are set and the
+	// directory was not touched.
+	Unchanged bool
+}
+
+// ShortMessage returns the first line of the message, cut to 50 characters like Flux's
+// event messages.
+func (c *Commit) ShortMessage() string {
+	subject, _, _ := strings.Cut(c.Message, "\n")
+	if r := []rune(subject); len(r) > 50 {
+		return string(r[:50]) + "..."
+	}
+	return subject
+}
+
+// session is one Resolve or Checkout: the parsed URL, the go-git auth method and the
+// redactor for its errors.
+type session struct {
+	opts    Options
+	url     string // without userinfo
+	display string // for messages
+	auth    transport.AuthMethod
+	ssh     *sshAuth
+	ca      []byte
+	red     *redactor
+}
+
+// newSession validates opts and prepares the transport auth. ctx's deadline bounds the
+// SSH connect.
+func newSession(ctx context.Context, opts Options) (*session, error) {
+	u, err := parseURL(opts.URL)
+	if err != nil {
+		return nil, err
+	}
+	if err := opts.Ref.validate(); err != nil {
+		return nil, err
+	}
+	auth := opts.Auth
+	if auth == nil && u.Scheme != "ssh" {
+		// Anonymous, or the URL's userinfo.
+		if auth, err = AuthFromSecret(opts.URL, nil); err != nil {
+			return nil, err
+		}
+	}
+	if auth != nil && auth.Scheme != "" && auth.Scheme != u.Scheme {
+		return nil, fmt.Errorf("%w: credentials are for %s URLs, not %s", ErrInvalidSecret, auth.Scheme, u.Scheme)
+	}
+	urlPassword, _ := u.User.Password()
+	s := &session{
+		opts:    opts,
+		url:     cleanURL(u),
+		display: cleanURL(u),
+		red:     newRedactor(auth, urlPassword),
+	}
+	switch u.Scheme {
+	case "ssh":
+		deadline, _ := ctx.Deadline()
+		if s.ssh, err = newSSHAuth(auth, u, deadline); err != nil {
+			return nil, err
+		}
+		s.auth = s.ssh
+	default:
+		s.auth = auth.httpAuth()
+		s.ca = auth.caBundle()
+	}
+	return s, nil
+}
+
+// withTimeout applies Options.Timeout to ctx.
+func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d > 0 {
+		return context.WithTimeout(ctx, d)
+	}
+	return context.WithCancel(ctx)
+}
+
+// runBounded runs fn and returns its error, or ctx's error as soon as ctx ends. go-git does
+// not bound an SSH handshake by the context, so a server that accepts connections and then
+// stalls could otherwise hold the caller past its timeout; fn then finishes in the
+// background, and callers make sure it can no longer write anywhere (see limitFS.close).
+func runBounded(ctx context.Context, fn func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// fail turns an error from go-git into one for users: it names the operation and URL,
+// wraps the matching sentinel error, and strips credentials from the text.
+func (s *session) fail(ctx context.Context, op string, err error) error {
+	msg := s.red.wrap(err)
+	switch {
+	case s.ssh != nil && s.ssh.hostKeyFailed.Load():
+		return fmt.Errorf("%s %s: %w: %w", op, s.display, ErrHostKey, msg)
+	case ctx.Err() != nil:
+		if s.opts.Timeout > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("%s %s: timed out after %s: %w", op, s.display, s.opts.Timeout, ctx.Err())
+		}
+		return fmt.Errorf("%s %s: %w", op, s.display, ctx.Err())
+	case errors.Is(err, ErrFetchTooLarge), errors.Is(err, ErrReferenceNotFound), errors.Is(err, ErrInvalidSecret):
+		return fmt.Errorf("%s %s: %w", op, s.display, msg)
+	case errors.Is(err, transport.ErrAuthenticationRequired),
+		errors.Is(err, transport.ErrAuthorizationFailed),
+		errors.Is(err, transport.ErrInvalidAuthMethod),
+		strings.Contains(err.Error(), "unable to authenticate"):
+		return fmt.Errorf("%s %s: %w: %w", op, s.display, ErrAuthentication, msg)
+	case errors.Is(err, transport.ErrRepositoryNotFound):
+		return fmt.Errorf("%s %s: %w", op, s.display, ErrRepositoryNotFound)
+	case errors.Is(err, transport.ErrEmptyRemoteRepository):
+		return fmt.Errorf("%s %s: %w: the repository is empty", op, s.display, ErrReferenceNotFound)
+	case strings.Contains(err.Error(), "couldn't find remote ref"):
+		return fmt.Errorf("%s %s: %w: %w", op, s.display, ErrReferenceNotFound, msg)
+	}
+	return fmt.Errorf("%s %s: %w", op, s.display, msg)
+}
