@@ -3,10 +3,14 @@
 package apiserver
 
 import (
+	"io"
+
 	"k8s.io/apimachinery/pkg/runtime"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/registry"
 )
 
 // ParameterCodec converts query parameters (ListOptions...) of every version.
@@ -56,7 +60,11 @@ func (c completedConfig) New() (*GitOpsServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := installAPIGroups(generic, c.GenericConfig.RESTOptionsGetter); err != nil {
+	deps := registry.Deps{}
+	if st := c.ExtraConfig.Workers.Store; st != nil {
+		deps.Artifacts = artifactOpener{st}
+	}
+	if err := installAPIGroups(generic, c.GenericConfig.RESTOptionsGetter, deps); err != nil {
 		return nil, err
 	}
 	manager := reconcile.NewManager(c.ExtraConfig.Workers)
@@ -66,4 +74,15 @@ func (c completedConfig) New() (*GitOpsServer, error) {
 		return nil, err
 	}
 	return &GitOpsServer{GenericAPIServer: generic}, nil
+}
+
+// artifactOpener serves /artifact subresources from the artifact store.
+type artifactOpener struct{ store *artifact.Store }
+
+func (o artifactOpener) OpenArtifact(path string) (io.ReadCloser, int64, error) {
+	f, info, err := o.store.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	return f, info.Size, nil
 }

@@ -61,11 +61,11 @@ func StorageEncoding() *serverstorage.DefaultResourceEncodingConfig {
 }
 
 // installAPIGroups creates the storage of every kind and installs the groups.
-func installAPIGroups(s *genericapiserver.GenericAPIServer, optsGetter generic.RESTOptionsGetter) error {
+func installAPIGroups(s *genericapiserver.GenericAPIServer, optsGetter generic.RESTOptionsGetter, deps registry.Deps) error {
 	for _, g := range apiGroups() {
 		info := genericapiserver.NewDefaultAPIGroupInfo(g.name, Scheme, ParameterCodec, Codecs)
 		for _, k := range g.kinds {
-			st, err := registry.NewStorage(Scheme, k, optsGetter)
+			st, err := registry.NewStorage(Scheme, k, optsGetter, deps)
 			if err != nil {
 				return err
 			}

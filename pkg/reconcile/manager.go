@@ -1,19 +1,43 @@
 // Package reconcile runs the in-process workers that reconcile Flux objects.
-// The manager lists every controller explicitly; later issues add them.
+// The manager lists every controller explicitly.
 package reconcile
 
 import (
 	"context"
 	"fmt"
+	"os"
+	"time"
 
+	"github.com/google/uuid"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/leaderelection"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	"k8s.io/klog/v2"
+
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 )
 
 // Options configure the workers.
 type Options struct {
 	// Disabled turns every worker off, leaving a pure API server.
 	Disabled bool
+	// HostConfig reaches the cluster the objects act on (Secrets, Events,
+	// the leader Lease); nil disables the workers.
+	HostConfig *rest.Config
+	// Store keeps the artifacts.
+	Store *artifact.Store
+	// TmpDir is where fetches are unpacked.
+	TmpDir string
+	// Concurrency is the number of workers per kind.
+	Concurrency int
+	// MaxFetchSize caps one fetch (bytes).
+	MaxFetchSize int64
+	// LeaderElect runs the workers only in the replica holding the Lease.
+	LeaderElect bool
+	// LeaderElectionNamespace holds the Lease.
+	LeaderElectionNamespace string
 }
 
 // Controller is one worker loop.
@@ -26,37 +50,86 @@ type Controller interface {
 
 // Manager starts the controllers.
 type Manager struct {
-	opts Options
+	opts    Options
+	metrics *loop.Metrics
 }
 
 // NewManager returns a manager for opts.
 func NewManager(opts Options) *Manager {
-	return &Manager{opts: opts}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 4
+	}
+	m := &Manager{opts: opts}
+	if !opts.Disabled {
+		m.metrics = loop.NewMetrics()
+	}
+	return m
 }
 
-// controllers returns the controllers to run, built over the loopback
-// client configuration (never through kube-apiserver).
-func (m *Manager) controllers(_ *rest.Config) ([]Controller, error) {
-	return nil, nil
-}
-
-// Start builds the controllers and runs each in its own goroutine until ctx
-// is done. It returns once they are started.
+// Start runs the controllers in the background until ctx is done: at once,
+// or whenever this replica holds the leader Lease. It returns immediately.
 func (m *Manager) Start(ctx context.Context, loopback *rest.Config) error {
 	if m.opts.Disabled {
 		klog.InfoS("Workers disabled")
 		return nil
 	}
-	controllers, err := m.controllers(loopback)
-	if err != nil {
-		return fmt.Errorf("building controllers: %w", err)
+	if m.opts.HostConfig == nil {
+		return fmt.Errorf("workers need a kubeconfig for the host cluster (--kubeconfig or in-cluster)")
 	}
+	if err := os.MkdirAll(m.opts.TmpDir, 0o700); err != nil {
+		return err
+	}
+	if !m.opts.LeaderElect {
+		go m.run(ctx, loopback)
+		return nil
+	}
+	go m.leaderElect(ctx, loopback)
+	return nil
+}
+
+func (m *Manager) leaderElect(ctx context.Context, loopback *rest.Config) {
+	host := kubernetes.NewForConfigOrDie(rest.AddUserAgent(rest.CopyConfig(m.opts.HostConfig), "gitops-apiserver/leader-election"))
+	hostname, _ := os.Hostname()
+	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, m.opts.LeaderElectionNamespace, "gitops-apiserver-workers",
+		host.CoreV1(), host.CoordinationV1(), resourcelock.ResourceLockConfig{Identity: hostname + "_" + uuid.NewString()})
+	if err != nil {
+		klog.ErrorS(err, "Leader election lock")
+		return
+	}
+	for ctx.Err() == nil {
+		leaderelection.RunOrDie(ctx, leaderelection.LeaderElectionConfig{
+			Lock:            lock,
+			LeaseDuration:   15 * time.Second,
+			RenewDeadline:   10 * time.Second,
+			RetryPeriod:     2 * time.Second,
+			ReleaseOnCancel: true,
+			Name:            "gitops-apiserver-workers",
+			Callbacks: leaderelection.LeaderCallbacks{
+				OnStartedLeading: func(leaderCtx context.Context) { m.run(leaderCtx, loopback) },
+				OnStoppedLeading: func() { klog.InfoS("Lost the workers' lease; workers stopped") },
+			},
+		})
+	}
+}
+
+// run builds and runs every controller until ctx is done.
+func (m *Manager) run(ctx context.Context, loopback *rest.Config) {
+	controllers, start, err := m.controllers(loopback)
+	if err != nil {
+		klog.ErrorS(err, "Building controllers")
+		return
+	}
+	start(ctx)
+	done := make(chan struct{}, len(controllers))
 	for _, c := range controllers {
 		go func() {
+			defer func() { done <- struct{}{} }()
 			if err := c.Run(ctx); err != nil && ctx.Err() == nil {
 				klog.ErrorS(err, "Controller stopped", "controller", c.Name())
 			}
 		}()
 	}
-	return nil
+	for range controllers {
+		<-done
+	}
 }

@@ -2,6 +2,8 @@ package registry
 
 import (
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -33,6 +35,13 @@ type Kind struct {
 
 	// Columns are the kind's table columns between NAME and AGE.
 	Columns []Column
+
+	// Reconcilable kinds get a /reconcile subresource.
+	Reconcilable bool
+
+	// Artifact returns the object's artifact, for kinds that produce one;
+	// such kinds get an /artifact subresource.
+	Artifact func(obj runtime.Object) *common.Artifact
 }
 
 // hasStatus reports whether the kind has a status (and so a /status

@@ -75,8 +75,10 @@ func (r *StatusREST) ConvertToTable(ctx context.Context, object runtime.Object, 
 
 // Storage is what a kind serves: the main resource and its subresources.
 type Storage struct {
-	REST   *REST
-	Status *StatusREST
+	REST      *REST
+	Status    *StatusREST
+	Artifact  *ArtifactREST
+	Reconcile *ReconcileREST
 }
 
 // Strategies are the create/update/delete rules of a kind's main resource
@@ -93,7 +95,7 @@ func NewStrategies(typer runtime.ObjectTyper, k *Kind) Strategies {
 }
 
 // NewStorage builds the etcd-backed storage for k.
-func NewStorage(scheme *runtime.Scheme, k *Kind, optsGetter generic.RESTOptionsGetter) (*Storage, error) {
+func NewStorage(scheme *runtime.Scheme, k *Kind, optsGetter generic.RESTOptionsGetter, deps Deps) (*Storage, error) {
 	s := newStrategy(scheme, k)
 	gr := k.GroupKind.WithVersion("").GroupVersion().WithResource(k.Resource).GroupResource()
 	store := &genericregistry.Store{
@@ -115,7 +117,14 @@ func NewStorage(scheme *runtime.Scheme, k *Kind, optsGetter generic.RESTOptionsG
 	ss := statusStrategy{s}
 	statusStore.UpdateStrategy = ss
 	statusStore.ResetFieldsStrategy = ss
-	return &Storage{REST: &REST{Store: store, kind: k}, Status: &StatusREST{store: &statusStore}}, nil
+	st := &Storage{REST: &REST{Store: store, kind: k}, Status: &StatusREST{store: &statusStore}}
+	if k.Artifact != nil {
+		st.Artifact = NewArtifactREST(store, deps.Artifacts, k.Artifact)
+	}
+	if k.Reconcilable {
+		st.Reconcile = NewReconcileREST(store, k)
+	}
+	return st, nil
 }
 
 // Map returns the storage keyed by resource path ("gitrepositories",
@@ -125,6 +134,12 @@ func (s *Storage) Map() map[string]rest.Storage {
 	m := map[string]rest.Storage{r: s.REST}
 	if s.REST.kind.hasStatus() {
 		m[r+"/status"] = s.Status
+	}
+	if s.Artifact != nil {
+		m[r+"/artifact"] = s.Artifact
+	}
+	if s.Reconcile != nil {
+		m[r+"/reconcile"] = s.Reconcile
 	}
 	return m
 }

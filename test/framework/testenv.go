@@ -33,7 +33,7 @@ func RepoRoot() (string, error) {
 // binaries come from $GITOPS_BIN_DIR (make test-integration sets it) or
 // _output/bin; missing binaries are an error, never a skip. It returns the
 // control plane and a stop function.
-func StartForTests(m *testing.M) (*ControlPlane, func(), error) {
+func StartForTests(m *testing.M, gitopsArgs ...string) (*ControlPlane, func(), error) {
 	root, err := RepoRoot()
 	if err != nil {
 		return nil, nil, err
@@ -53,7 +53,7 @@ func StartForTests(m *testing.M) (*ControlPlane, func(), error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cp, err := Start(ctx, Options{Dir: dir, BinDir: binDir, RepoRoot: root})
+	cp, err := Start(ctx, Options{Dir: dir, BinDir: binDir, RepoRoot: root, GitOpsArgs: gitopsArgs})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,6 +1,8 @@
-// Package integration tests gitops-apiserver the way users drive it: kubectl
-// against a real kube-apiserver that proxies the Flux groups to a real
-// gitops-apiserver through APIServices.
+// Package integration tests the API gitops-apiserver serves, the way users
+// drive it: kubectl against a real kube-apiserver that proxies the Flux
+// groups to a real gitops-apiserver through APIServices. The workers are
+// off here (the examples point at public hosts, and tests reach loopback
+// only); test/e2e runs them against loopback servers.
 package integration
 
 import (
@@ -19,7 +21,7 @@ var cp *framework.ControlPlane
 func TestMain(m *testing.M) {
 	var stop func()
 	var err error
-	cp, stop, err = framework.StartForTests(m)
+	cp, stop, err = framework.StartForTests(m, "--disable-workers")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the control plane:", err)
 		os.Exit(1)

@@ -27,6 +27,18 @@ type Options struct {
 	DataDir string
 	// DisableWorkers serves the API without reconciling anything.
 	DisableWorkers bool
+	// ArtifactDir holds the artifact store; <data-dir>/artifacts when empty.
+	ArtifactDir string
+	// ArtifactRetention is how many artifacts are kept per object.
+	ArtifactRetention int
+	// Concurrency is the number of workers per kind.
+	Concurrency int
+	// MaxFetchSize caps one fetch, in bytes.
+	MaxFetchSize int64
+	// LeaderElect and LeaderElectionNamespace: only the replica holding the
+	// Lease runs workers.
+	LeaderElect             bool
+	LeaderElectionNamespace string
 }
 
 // NewOptions returns options with the defaults of an aggregated API server.
@@ -35,6 +47,12 @@ func NewOptions() *Options {
 		Recommended: genericoptions.NewRecommendedOptions(DefaultEtcdPathPrefix, nil),
 		Logs:        logsapi.NewLoggingConfiguration(),
 		DataDir:     "/var/lib/gitops-apiserver",
+
+		ArtifactRetention:       2,
+		Concurrency:             4,
+		MaxFetchSize:            512 << 20,
+		LeaderElect:             true,
+		LeaderElectionNamespace: "flux-system",
 	}
 	// No etcd servers means the embedded etcd (see Complete).
 	o.Recommended.Etcd.StorageConfig.Transport.ServerList = nil
@@ -51,6 +69,18 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 		"Directory for the embedded etcd's data (used when --etcd-servers is empty). Data survives restarts.")
 	fs.BoolVar(&o.DisableWorkers, "disable-workers", o.DisableWorkers,
 		"Serve the API only; run no reconcilers.")
+	fs.StringVar(&o.ArtifactDir, "artifact-dir", o.ArtifactDir,
+		"Directory of the artifact store (default <data-dir>/artifacts).")
+	fs.IntVar(&o.ArtifactRetention, "artifact-retention-records", o.ArtifactRetention,
+		"How many artifacts to keep per source object.")
+	fs.IntVar(&o.Concurrency, "concurrent", o.Concurrency,
+		"Number of objects of each kind reconciled at once.")
+	fs.Int64Var(&o.MaxFetchSize, "max-fetch-size", o.MaxFetchSize,
+		"Largest source (in bytes, unpacked) one fetch may produce.")
+	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect,
+		"Run the workers only in the replica holding a Lease in the host cluster (API serving stays active on all).")
+	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace,
+		"Namespace of the workers' Lease.")
 	return fss
 }
 
@@ -78,6 +108,13 @@ func (o *Options) Validate() error {
 
 func (o *Options) usesEmbeddedEtcd() bool {
 	return len(o.Recommended.Etcd.StorageConfig.Transport.ServerList) == 0
+}
+
+func (o *Options) artifactDir() string {
+	if o.ArtifactDir != "" {
+		return o.ArtifactDir
+	}
+	return filepath.Join(o.DataDir, "artifacts")
 }
 
 // etcdDataDir is where the embedded etcd keeps its data.

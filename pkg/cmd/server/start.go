@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
@@ -13,6 +14,7 @@ import (
 	"k8s.io/component-base/version/verflag"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apiserver"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/generated/openapi"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile"
 )
@@ -100,9 +102,22 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	if err := etcd.ApplyWithStorageFactoryTo(factory, &gc.Config); err != nil {
 		return nil, err
 	}
+	store, err := artifact.NewStore(o.artifactDir(), artifact.StoreOptions{Keep: o.ArtifactRetention, MaxSize: o.MaxFetchSize})
+	if err != nil {
+		return nil, fmt.Errorf("artifact store: %w", err)
+	}
 	return &apiserver.Config{
 		GenericConfig: gc,
-		ExtraConfig:   apiserver.ExtraConfig{Workers: reconcile.Options{Disabled: o.DisableWorkers}},
+		ExtraConfig: apiserver.ExtraConfig{Workers: reconcile.Options{
+			Disabled:                o.DisableWorkers,
+			HostConfig:              gc.ClientConfig,
+			Store:                   store,
+			TmpDir:                  filepath.Join(o.DataDir, "tmp"),
+			Concurrency:             o.Concurrency,
+			MaxFetchSize:            o.MaxFetchSize,
+			LeaderElect:             o.LeaderElect,
+			LeaderElectionNamespace: o.LeaderElectionNamespace,
+		}},
 	}, nil
 }
 

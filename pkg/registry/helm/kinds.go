@@ -13,7 +13,7 @@ import (
 func Kinds() []*registry.Kind {
 	return []*registry.Kind{{
 		Resource: "helmreleases", Singular: "helmrelease", ShortNames: []string{"hr"},
-		GroupKind: helm.Kind("HelmRelease"), Categories: []string{"fluxcd", "fluxcd-appliers"},
+		GroupKind: helm.Kind("HelmRelease"), Categories: []string{"fluxcd", "fluxcd-appliers"}, Reconcilable: true,
 		Versions:       []string{"v2"},
 		New:            func() runtime.Object { return &helm.HelmRelease{} },
 		NewList:        func() runtime.Object { return &helm.HelmReleaseList{} },

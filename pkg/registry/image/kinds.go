@@ -21,7 +21,7 @@ func Kinds() []*registry.Kind {
 	return []*registry.Kind{
 		{
 			Resource: "imagerepositories", Singular: "imagerepository", ShortNames: []string{"imgrepo"},
-			GroupKind: image.Kind("ImageRepository"), Categories: categories, Versions: versions,
+			GroupKind: image.Kind("ImageRepository"), Categories: categories, Versions: versions, Reconcilable: true,
 			New:                  func() runtime.Object { return &image.ImageRepository{} },
 			NewList:              func() runtime.Object { return &image.ImageRepositoryList{} },
 			Validate:             registry.Validate(validation.ValidateImageRepository),
@@ -41,7 +41,7 @@ func Kinds() []*registry.Kind {
 		},
 		{
 			Resource: "imagepolicies", Singular: "imagepolicy", ShortNames: []string{"imgpol"},
-			GroupKind: image.Kind("ImagePolicy"), Categories: categories, Versions: versions,
+			GroupKind: image.Kind("ImagePolicy"), Categories: categories, Versions: versions, Reconcilable: true,
 			New:                  func() runtime.Object { return &image.ImagePolicy{} },
 			NewList:              func() runtime.Object { return &image.ImagePolicyList{} },
 			Validate:             registry.Validate(validation.ValidateImagePolicy),
@@ -59,7 +59,7 @@ func Kinds() []*registry.Kind {
 		},
 		{
 			Resource: "imageupdateautomations", Singular: "imageupdateautomation", ShortNames: []string{"iua"},
-			GroupKind: image.Kind("ImageUpdateAutomation"), Categories: categories, Versions: versions,
+			GroupKind: image.Kind("ImageUpdateAutomation"), Categories: categories, Versions: versions, Reconcilable: true,
 			New:                  func() runtime.Object { return &image.ImageUpdateAutomation{} },
 			NewList:              func() runtime.Object { return &image.ImageUpdateAutomationList{} },
 			Validate:             registry.Validate(validation.ValidateImageUpdateAutomation),

@@ -13,7 +13,7 @@ import (
 func Kinds() []*registry.Kind {
 	return []*registry.Kind{{
 		Resource: "kustomizations", Singular: "kustomization", ShortNames: []string{"ks"},
-		GroupKind: kustomize.Kind("Kustomization"), Categories: []string{"fluxcd", "fluxcd-appliers"},
+		GroupKind: kustomize.Kind("Kustomization"), Categories: []string{"fluxcd", "fluxcd-appliers"}, Reconcilable: true,
 		Versions:       []string{"v1", "v1beta2"},
 		New:            func() runtime.Object { return &kustomize.Kustomization{} },
 		NewList:        func() runtime.Object { return &kustomize.KustomizationList{} },

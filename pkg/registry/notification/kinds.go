@@ -44,7 +44,7 @@ func Kinds() []*registry.Kind {
 		},
 		{
 			Resource: "receivers", Singular: "receiver",
-			GroupKind: notification.Kind("Receiver"), Categories: categories, Versions: []string{"v1"},
+			GroupKind: notification.Kind("Receiver"), Categories: categories, Versions: []string{"v1"}, Reconcilable: true,
 			New:                  func() runtime.Object { return &notification.Receiver{} },
 			NewList:              func() runtime.Object { return &notification.ReceiverList{} },
 			Validate:             registry.Validate(validation.ValidateReceiver),

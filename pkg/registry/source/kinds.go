@@ -17,8 +17,9 @@ func Kinds() []*registry.Kind {
 	return []*registry.Kind{
 		{
 			Resource: "gitrepositories", Singular: "gitrepository", ShortNames: []string{"gitrepo"},
-			GroupKind: source.Kind("GitRepository"), Categories: categories, Versions: []string{"v1", "v1beta1"},
+			GroupKind: source.Kind("GitRepository"), Categories: categories, Versions: []string{"v1", "v1beta1"}, Reconcilable: true,
 			New:                  func() runtime.Object { return &source.GitRepository{} },
+			Artifact:             func(o runtime.Object) *common.Artifact { return o.(*source.GitRepository).Status.Artifact },
 			NewList:              func() runtime.Object { return &source.GitRepositoryList{} },
 			Validate:             registry.Validate(validation.ValidateGitRepository),
 			ValidateUpdate:       registry.ValidateUpdate(validation.ValidateGitRepositoryUpdate),
@@ -29,8 +30,9 @@ func Kinds() []*registry.Kind {
 		},
 		{
 			Resource: "ocirepositories", Singular: "ocirepository", ShortNames: []string{"ocirepo"},
-			GroupKind: source.Kind("OCIRepository"), Categories: categories, Versions: []string{"v1", "v1beta2"},
+			GroupKind: source.Kind("OCIRepository"), Categories: categories, Versions: []string{"v1", "v1beta2"}, Reconcilable: true,
 			New:                  func() runtime.Object { return &source.OCIRepository{} },
+			Artifact:             func(o runtime.Object) *common.Artifact { return o.(*source.OCIRepository).Status.Artifact },
 			NewList:              func() runtime.Object { return &source.OCIRepositoryList{} },
 			Validate:             registry.Validate(validation.ValidateOCIRepository),
 			ValidateUpdate:       registry.ValidateUpdate(validation.ValidateOCIRepositoryUpdate),
@@ -41,7 +43,7 @@ func Kinds() []*registry.Kind {
 		},
 		{
 			Resource: "helmrepositories", Singular: "helmrepository", ShortNames: []string{"helmrepo"},
-			GroupKind: source.Kind("HelmRepository"), Categories: categories, Versions: []string{"v1"},
+			GroupKind: source.Kind("HelmRepository"), Categories: categories, Versions: []string{"v1"}, Reconcilable: true,
 			New:                  func() runtime.Object { return &source.HelmRepository{} },
 			NewList:              func() runtime.Object { return &source.HelmRepositoryList{} },
 			Validate:             registry.Validate(validation.ValidateHelmRepository),
@@ -53,8 +55,9 @@ func Kinds() []*registry.Kind {
 		},
 		{
 			Resource: "helmcharts", Singular: "helmchart", ShortNames: []string{"hc"},
-			GroupKind: source.Kind("HelmChart"), Categories: categories, Versions: []string{"v1"},
+			GroupKind: source.Kind("HelmChart"), Categories: categories, Versions: []string{"v1"}, Reconcilable: true,
 			New:                  func() runtime.Object { return &source.HelmChart{} },
+			Artifact:             func(o runtime.Object) *common.Artifact { return o.(*source.HelmChart).Status.Artifact },
 			NewList:              func() runtime.Object { return &source.HelmChartList{} },
 			Validate:             registry.Validate(validation.ValidateHelmChart),
 			ValidateUpdate:       registry.ValidateUpdate(validation.ValidateHelmChartUpdate),
@@ -67,8 +70,9 @@ func Kinds() []*registry.Kind {
 		},
 		{
 			Resource: "buckets", Singular: "bucket",
-			GroupKind: source.Kind("Bucket"), Categories: categories, Versions: []string{"v1", "v1beta2"},
+			GroupKind: source.Kind("Bucket"), Categories: categories, Versions: []string{"v1", "v1beta2"}, Reconcilable: true,
 			New:                  func() runtime.Object { return &source.Bucket{} },
+			Artifact:             func(o runtime.Object) *common.Artifact { return o.(*source.Bucket).Status.Artifact },
 			NewList:              func() runtime.Object { return &source.BucketList{} },
 			Validate:             registry.Validate(validation.ValidateBucket),
 			ValidateUpdate:       registry.ValidateUpdate(validation.ValidateBucketUpdate),
@@ -81,6 +85,7 @@ func Kinds() []*registry.Kind {
 			Resource: "externalartifacts", Singular: "externalartifact", ShortNames: []string{"ea"},
 			GroupKind: source.Kind("ExternalArtifact"), Categories: categories, Versions: []string{"v1"},
 			New:                  func() runtime.Object { return &source.ExternalArtifact{} },
+			Artifact:             func(o runtime.Object) *common.Artifact { return o.(*source.ExternalArtifact).Status.Artifact },
 			NewList:              func() runtime.Object { return &source.ExternalArtifactList{} },
 			Validate:             registry.Validate(validation.ValidateExternalArtifact),
 			ValidateUpdate:       registry.ValidateUpdate(validation.ValidateExternalArtifactUpdate),

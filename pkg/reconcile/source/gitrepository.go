@@ -1,0 +1,220 @@
+// Package source reconciles the source kinds into artifacts.
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/record"
+
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source"
+	sourcev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/git"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
+)
+
+// Env is what source reconcilers share.
+type Env struct {
+	// Secret reads a Secret from the cluster the objects live in.
+	Secret func(ctx context.Context, namespace, name string) (*corev1.Secret, error)
+	// Store keeps the artifacts.
+	Store *artifact.Store
+	// Events records Kubernetes Events about the objects.
+	Events record.EventRecorder
+	// TmpDir is where checkouts are made before they are archived.
+	TmpDir string
+	// MaxFetchSize caps what one fetch may download or unpack.
+	MaxFetchSize int64
+}
+
+// GitRepositoryReconciler turns a GitRepository into an artifact of the
+// checked-out revision.
+type GitRepositoryReconciler struct {
+	Env
+}
+
+var _ loop.Reconciler[*sourcev1.GitRepository] = &GitRepositoryReconciler{}
+
+// Reconcile implements loop.Reconciler.
+func (r *GitRepositoryReconciler) Reconcile(ctx context.Context, obj *sourcev1.GitRepository) loop.Result {
+	if obj.Spec.Suspend {
+		return loop.Result{}
+	}
+	interval, err := obj.Spec.Interval.Parse()
+	if err != nil {
+		// Validation makes this impossible; be safe.
+		interval = 10 * time.Minute
+	}
+	handleReconcileRequest(obj, &obj.Status.ReconcileRequestStatus)
+
+	msg, err := r.reconcile(ctx, obj)
+	loop.Summarize(&obj.Status.Conditions, loop.Summary{
+		Err: err, Generation: obj.Generation,
+		SuccessReason: common.SucceededReason, SuccessMessage: msg,
+		FailureReason: source.GitOperationFailedReason,
+	})
+	obj.Status.ObservedGeneration = obj.Generation
+	if err != nil {
+		r.Events.Event(obj, corev1.EventTypeWarning, reasonOf(err, source.GitOperationFailedReason), err.Error())
+	}
+	return loop.Result{Err: err, RequeueAfter: interval}
+}
+
+// reconcile fetches and stores; it returns the Ready message on success.
+func (r *GitRepositoryReconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository) (string, error) {
+	opts, err := r.gitOptions(ctx, obj)
+	if err != nil {
+		setFetchFailed(&obj.Status.Conditions, obj.Generation, err)
+		return "", err
+	}
+	revision, err := git.Resolve(ctx, opts)
+	if err != nil {
+		err = loop.Failf(gitReason(err), "failed to resolve %s: %w", refDescription(obj.Spec.Reference), err)
+		setFetchFailed(&obj.Status.Conditions, obj.Generation, err)
+		return "", err
+	}
+	apimeta.RemoveStatusCondition(&obj.Status.Conditions, source.FetchFailedCondition)
+
+	if a := obj.Status.Artifact; a != nil && a.Revision == revision && obj.Status.ObservedGeneration == obj.Generation && r.Store.Exists(a.Path) {
+		return storedMessage(revision), nil
+	}
+
+	dir, err := os.MkdirTemp(r.TmpDir, "git-")
+	if err != nil {
+		return "", loop.Failf(source.DirCreationFailedReason, "failed to create a working directory: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	commit, err := git.Checkout(ctx, dir, opts)
+	if err != nil {
+		err = loop.Failf(gitReason(err), "failed to checkout and determine revision: %w", err)
+		setFetchFailed(&obj.Status.Conditions, obj.Generation, err)
+		return "", err
+	}
+
+	key := artifact.Key{Kind: "GitRepository", Namespace: obj.Namespace, Name: obj.Name}
+	stored, err := r.Store.Put(ctx, key, dir, artifact.ArchiveOptions{Ignore: ignorePatterns(obj.Spec.Ignore), MaxSize: r.MaxFetchSize})
+	if err != nil {
+		err = loop.Failf(source.ArchiveOperationFailedReason, "failed to store the artifact of revision %s: %w", commit.Revision, err)
+		apimeta.SetStatusCondition(&obj.Status.Conditions, metav1.Condition{Type: source.StorageOperationFailedCondition, Status: metav1.ConditionTrue,
+			Reason: source.ArchiveOperationFailedReason, Message: err.Error(), ObservedGeneration: obj.Generation})
+		return "", err
+	}
+	apimeta.RemoveStatusCondition(&obj.Status.Conditions, source.StorageOperationFailedCondition)
+
+	previous := obj.Status.Artifact
+	size := stored.Size
+	obj.Status.Artifact = &common.Artifact{
+		Path:           stored.Path,
+		URL:            artifactURL("gitrepositories", obj.Namespace, obj.Name),
+		Revision:       commit.Revision,
+		Digest:         stored.Digest,
+		LastUpdateTime: metav1.NewTime(stored.LastUpdateTime),
+		Size:           &size,
+	}
+	obj.Status.ObservedIgnore = obj.Spec.Ignore
+	obj.Status.ObservedRecurseSubmodules = obj.Spec.RecurseSubmodules
+	obj.Status.ObservedSparseCheckout = obj.Spec.SparseCheckout
+	msg := storedMessage(commit.Revision)
+	apimeta.SetStatusCondition(&obj.Status.Conditions, metav1.Condition{Type: source.ArtifactInStorageCondition, Status: metav1.ConditionTrue,
+		Reason: common.SucceededReason, Message: msg, ObservedGeneration: obj.Generation})
+	if previous == nil || previous.Digest != stored.Digest {
+		r.Events.Eventf(obj, corev1.EventTypeNormal, "NewArtifact", "stored artifact for commit '%s'", firstLine(commit.Message))
+	}
+	if _, err := r.Store.GC(key, stored.Path); err != nil {
+		// Old artifacts linger; the next run retries. Not worth a failure.
+		r.Events.Eventf(obj, corev1.EventTypeWarning, source.StorageOperationFailedCondition, "garbage collection failed: %v", err)
+	}
+	return msg, nil
+}
+
+func (r *GitRepositoryReconciler) gitOptions(ctx context.Context, obj *sourcev1.GitRepository) (git.Options, error) {
+	opts := git.Options{
+		URL:               obj.Spec.URL,
+		SparseCheckout:    obj.Spec.SparseCheckout,
+		RecurseSubmodules: obj.Spec.RecurseSubmodules,
+		MaxFetchSize:      r.MaxFetchSize,
+	}
+	if ref := obj.Spec.Reference; ref != nil {
+		opts.Ref = git.Ref{Branch: ref.Branch, Tag: ref.Tag, SemVer: ref.SemVer, Name: ref.Name, Commit: ref.Commit}
+	}
+	opts.Timeout = 60 * time.Second
+	if obj.Spec.Timeout != nil {
+		if d, err := obj.Spec.Timeout.Parse(); err == nil {
+			opts.Timeout = d
+		}
+	}
+	if obj.Spec.SecretRef != nil {
+		secret, err := r.Secret(ctx, obj.Namespace, obj.Spec.SecretRef.Name)
+		if err != nil {
+			if apierrors.IsNotFound(err) {
+				return opts, loop.Failf(source.AuthenticationFailedReason, "secret '%s/%s' not found", obj.Namespace, obj.Spec.SecretRef.Name)
+			}
+			return opts, loop.Failf(source.AuthenticationFailedReason, "failed to get secret '%s/%s': %w", obj.Namespace, obj.Spec.SecretRef.Name, err)
+		}
+		auth, err := git.AuthFromSecret(obj.Spec.URL, secret.Data)
+		if err != nil {
+			return opts, loop.Failf(source.AuthenticationFailedReason, "invalid secret '%s/%s': %w", obj.Namespace, obj.Spec.SecretRef.Name, err)
+		}
+		opts.Auth = auth
+	}
+	return opts, nil
+}
+
+// gitReason maps git errors to Flux's condition reasons.
+func gitReason(err error) string {
+	if errors.Is(err, git.ErrAuthentication) || errors.Is(err, git.ErrHostKey) {
+		return source.AuthenticationFailedReason
+	}
+	return source.GitOperationFailedReason
+}
+
+func setFetchFailed(conds *[]metav1.Condition, generation int64, err error) {
+	apimeta.SetStatusCondition(conds, metav1.Condition{Type: source.FetchFailedCondition, Status: metav1.ConditionTrue,
+		Reason: reasonOf(err, source.GitOperationFailedReason), Message: err.Error(), ObservedGeneration: generation})
+}
+
+func refDescription(ref *sourcev1.GitRepositoryRef) string {
+	switch {
+	case ref == nil:
+		return "branch 'master'"
+	case ref.Commit != "":
+		return fmt.Sprintf("commit '%s'", ref.Commit)
+	case ref.Name != "":
+		return fmt.Sprintf("reference '%s'", ref.Name)
+	case ref.SemVer != "":
+		return fmt.Sprintf("semver range '%s'", ref.SemVer)
+	case ref.Tag != "":
+		return fmt.Sprintf("tag '%s'", ref.Tag)
+	case ref.Branch != "":
+		return fmt.Sprintf("branch '%s'", ref.Branch)
+	}
+	return "branch 'master'"
+}
+
+func ignorePatterns(spec *string) []string {
+	if spec == nil {
+		return nil
+	}
+	return strings.Split(*spec, "\n")
+}
+
+func storedMessage(revision string) string {
+	return fmt.Sprintf("stored artifact for revision '%s'", revision)
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

@@ -1,0 +1,96 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
+	"k8s.io/apiserver/pkg/registry/rest"
+
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
+)
+
+// ArtifactOpener opens stored artifacts; the artifact store implements it
+// (wired in pkg/apiserver), so the registry never imports the workers.
+type ArtifactOpener interface {
+	// OpenArtifact opens the artifact at path (status.artifact.path).
+	OpenArtifact(path string) (io.ReadCloser, int64, error)
+}
+
+// Deps are what subresources need from the rest of the server.
+type Deps struct {
+	Artifacts ArtifactOpener
+}
+
+// ArtifactHeader carries the artifact's digest ("sha256:<hex>") on /artifact
+// responses; ArtifactRevisionHeader its revision.
+const (
+	ArtifactHeader         = "X-Artifact-Digest"
+	ArtifactRevisionHeader = "X-Artifact-Revision"
+)
+
+// ArtifactREST serves GET <kind>/<name>/artifact: the bytes of the object's
+// current artifact (application/gzip). Access is the RBAC verb `get` on
+// the `<resource>/artifact` subresource.
+type ArtifactREST struct {
+	store    *genericregistry.Store
+	opener   ArtifactOpener
+	artifact func(runtime.Object) *common.Artifact
+}
+
+var _ rest.Connecter = &ArtifactREST{}
+
+// NewArtifactREST returns the /artifact subresource of a kind whose
+// artifact is read by artifactOf.
+func NewArtifactREST(store *genericregistry.Store, opener ArtifactOpener, artifactOf func(runtime.Object) *common.Artifact) *ArtifactREST {
+	return &ArtifactREST{store: store, opener: opener, artifact: artifactOf}
+}
+
+// New implements rest.Storage.
+func (r *ArtifactREST) New() runtime.Object { return r.store.New() }
+
+// Destroy implements rest.Storage.
+func (r *ArtifactREST) Destroy() {}
+
+// NewConnectOptions implements rest.Connecter; there are no options.
+func (r *ArtifactREST) NewConnectOptions() (runtime.Object, bool, string) { return nil, false, "" }
+
+// ConnectMethods implements rest.Connecter.
+func (r *ArtifactREST) ConnectMethods() []string { return []string{http.MethodGet} }
+
+// Connect implements rest.Connecter.
+func (r *ArtifactREST) Connect(ctx context.Context, name string, _ runtime.Object, _ rest.Responder) (http.Handler, error) {
+	obj, err := r.store.Get(ctx, name, &metav1.GetOptions{})
+	if err != nil {
+		return nil, err
+	}
+	a := r.artifact(obj)
+	if a == nil || a.Path == "" {
+		return nil, apierrors.NewNotFound(r.store.DefaultQualifiedResource, name+"/artifact")
+	}
+	if r.opener == nil {
+		return nil, apierrors.NewServiceUnavailable("the artifact store is not configured")
+	}
+	f, size, err := r.opener.OpenArtifact(a.Path)
+	if err != nil {
+		// Stored but gone (e.g. collected): the worker stores it again.
+		return nil, apierrors.NewNotFound(r.store.DefaultQualifiedResource, name+"/artifact")
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		defer f.Close()
+		h := w.Header()
+		h.Set("Content-Type", "application/gzip")
+		h.Set("Content-Length", strconv.FormatInt(size, 10))
+		h.Set(ArtifactHeader, a.Digest)
+		h.Set(ArtifactRevisionHeader, a.Revision)
+		h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name+".tar.gz"))
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.Copy(w, f)
+	}), nil
+}
