@@ -10,12 +10,9 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/record"
 
-	sourcev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1"
-	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/generated/clientset/versioned"
 	fluxscheme "github.com/gitops-apiserver/gitops-apiserver/pkg/generated/clientset/versioned/scheme"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/generated/informers/externalversions"
-	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/source"
 )
 
@@ -50,48 +47,45 @@ func eventRecorder(ctx context.Context, host kubernetes.Interface, component str
 	return b.NewRecorder(fluxscheme.Scheme, corev1.EventSource{Component: component})
 }
 
+// sourceWorkers is what every source controller is built from.
+type sourceWorkers struct {
+	clients
+	factory externalversions.SharedInformerFactory
+	env     *source.Env
+}
+
 // controllers lists every controller. The returned start function starts
-// the informers they share.
+// the event recorder and the informers they share.
 func (m *Manager) controllers(loopback *rest.Config) ([]Controller, func(context.Context), error) {
 	src, err := m.clientsFor(loopback, "source-controller")
 	if err != nil {
 		return nil, nil, err
 	}
-	factory := externalversions.NewSharedInformerFactory(src.flux, 0)
-	env := source.Env{
-		Secret: func(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
-			return src.host.CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
+	w := sourceWorkers{
+		clients: src,
+		factory: externalversions.NewSharedInformerFactory(src.flux, 0),
+		env: &source.Env{
+			Secret: func(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
+				return src.host.CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
+			},
+			Store:        m.opts.Store,
+			TmpDir:       m.opts.TmpDir,
+			MaxFetchSize: m.opts.MaxFetchSize,
 		},
-		Store:        m.opts.Store,
-		TmpDir:       m.opts.TmpDir,
-		MaxFetchSize: m.opts.MaxFetchSize,
 	}
-
-	gitRepos := factory.Source().V1().GitRepositories()
-	gitReconciler := &source.GitRepositoryReconciler{Env: env}
-	gitController, err := loop.New(loop.Config[*sourcev1.GitRepository]{
-		Kind:     "GitRepository",
-		Workers:  m.opts.Concurrency,
-		Informer: gitRepos.Informer(),
-		Get: func(namespace, name string) (*sourcev1.GitRepository, error) {
-			return gitRepos.Lister().GitRepositories(namespace).Get(name)
-		},
-		UpdateStatus: func(ctx context.Context, obj *sourcev1.GitRepository) error {
-			_, err := src.flux.SourceV1().GitRepositories(obj.Namespace).UpdateStatus(ctx, obj, metav1.UpdateOptions{FieldManager: "source-controller"})
-			return err
-		},
-		Reconciler: gitReconciler,
-		OnDelete: func(namespace, name string) {
-			_ = m.opts.Store.Delete(artifact.Key{Kind: "GitRepository", Namespace: namespace, Name: name})
-		},
-		Metrics: m.metrics,
-	})
-	if err != nil {
-		return nil, nil, err
+	var controllers []Controller
+	for _, build := range []func(sourceWorkers) (Controller, error){
+		m.gitRepositoryController,
+	} {
+		c, err := build(w)
+		if err != nil {
+			return nil, nil, err
+		}
+		controllers = append(controllers, c)
 	}
 	start := func(ctx context.Context) {
-		gitReconciler.Events = eventRecorder(ctx, src.host, "source-controller")
-		factory.Start(ctx.Done())
+		w.env.Events = eventRecorder(ctx, src.host, "source-controller")
+		w.factory.Start(ctx.Done())
 	}
-	return []Controller{gitController}, start, nil
+	return controllers, start, nil
 }

@@ -40,7 +40,9 @@ type Env struct {
 // GitRepositoryReconciler turns a GitRepository into an artifact of the
 // checked-out revision.
 type GitRepositoryReconciler struct {
-	Env
+	// Env is shared by the source controllers; Events is set once the
+	// workers start.
+	*Env
 }
 
 var _ loop.Reconciler[*sourcev1.GitRepository] = &GitRepositoryReconciler{}
