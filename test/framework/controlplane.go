@@ -206,3 +206,22 @@ func freePorts(n int) ([]int, error) {
 	}
 	return ports, nil
 }
+
+// GitOpsGet reads a path (e.g. /metrics) from gitops-apiserver directly, as
+// admin: its delegated authentication accepts kube-apiserver's client
+// certificates, and authorization asks kube-apiserver.
+func (cp *ControlPlane) GitOpsGet(ctx context.Context, path string) ([]byte, error) {
+	cfg := &rest.Config{
+		Host: fmt.Sprintf("https://127.0.0.1:%d", cp.gitopsPort),
+		TLSClientConfig: rest.TLSClientConfig{
+			CAData:   cp.pki.gitopsCA.PEM,
+			CertFile: cp.pki.admin.CertFile,
+			KeyFile:  cp.pki.admin.KeyFile,
+		},
+	}
+	client, err := rest.UnversionedRESTClientFor(withCodec(cfg))
+	if err != nil {
+		return nil, err
+	}
+	return client.Get().AbsPath(path).DoRaw(ctx)
+}
