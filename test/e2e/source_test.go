@@ -145,6 +145,10 @@ func TestGitRepository_FetchStoreServeAndRecover(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "forbidden") {
 			t.Errorf("viewer without gitrepositories/reconcile requested a run: %v", err)
 		}
+		kubectl(t, "create", "rolebinding", "git-editor", "-n", ns, "--clusterrole=flux-edit-subresources", "--user=git-editor")
+		if _, err := kubectlStdout(t, "", "--as=git-editor", "get", "--raw", artifactPath); err != nil {
+			t.Errorf("an editor (flux-edit-subresources) cannot download the artifact: %v", err)
+		}
 	})
 
 	second := repo.Commit(t, map[string]string{"deploy/app.yaml": "kind: ConfigMap\nmetadata: {name: v2}\n"}, "second commit")
