@@ -230,3 +230,36 @@ func TestGitRepository_SemverPicksTheHighestMatchingTag(t *testing.T) {
 	apply(t, gitRepositoryFrom(ns, "tags", srv.URL("tags"), `semver: ">=1.0.0 <2.0.0"`))
 	waitForObject(t, "gitrepositories", ns, "tags", 90*time.Second, "Ready at v1.2.0", revisionIs("v1.2.0@sha1:"+want))
 }
+
+// TestGitRepository_SSHWithKeyAndKnownHosts fetches over ssh:// with a key
+// and a known_hosts entry from the Secret; a wrong host key is refused.
+func TestGitRepository_SSHWithKeyAndKnownHosts(t *testing.T) {
+	key := gitserver.NewKeyPair(t, "")
+	srv := gitserver.NewSSH(t, gitserver.SSHOptions{AuthorizedKeys: [][]byte{key.Public}})
+	repo := srv.CreateRepo(t, "ssh-app")
+	hash := repo.Commit(t, map[string]string{"deploy/cm.yaml": "kind: ConfigMap\n"}, "over ssh")
+	ns := namespace(t, "it-git-ssh")
+	secret := func(knownHosts []byte) {
+		out := kubectl(t, "create", "secret", "generic", "git-auth", "-n", ns, "--dry-run=client", "-o", "yaml",
+			"--from-literal=identity="+string(key.Private), "--from-literal=known_hosts="+string(knownHosts))
+		apply(t, out)
+	}
+	secret(srv.KnownHosts())
+	apply(t, gitRepositoryFrom(ns, "app", srv.URL("ssh-app"), "branch: main"))
+	waitForObject(t, "gitrepositories", ns, "app", 90*time.Second, "Ready over ssh", revisionIs("main@sha1:"+hash))
+
+	other := gitserver.NewSSH(t, gitserver.SSHOptions{AuthorizedKeys: [][]byte{key.Public}})
+	secret(other.KnownHosts()) // a different server's host key
+	repo.Commit(t, map[string]string{"deploy/cm.yaml": "kind: ConfigMap\ndata: {}\n"}, "second")
+	requestReconcile(t, ns, "gitrepositories", "app", "")
+	obj := waitForObject(t, "gitrepositories", ns, "app", 30*time.Second, "Ready=False on a host key mismatch", func(o map[string]interface{}) bool {
+		s, _, _ := condition(o, "Ready")
+		return s == "False"
+	})
+	if _, reason, msg := condition(obj, "Ready"); reason != "AuthenticationFailed" || strings.Contains(msg, "PRIVATE KEY") {
+		t.Errorf("reason %q message %q", reason, msg)
+	}
+	if got := nested(obj, "status", "artifact", "revision"); got != "main@sha1:"+hash {
+		t.Errorf("artifact revision = %q, want the last good one", got)
+	}
+}
