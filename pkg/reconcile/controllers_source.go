@@ -24,7 +24,9 @@ func (m *Manager) gitRepositoryController(w sourceWorkers) (Controller, error) {
 			_, err := w.flux.SourceV1().GitRepositories(obj.Namespace).UpdateStatus(ctx, obj, metav1.UpdateOptions{FieldManager: "source-controller"})
 			return err
 		},
-		Reconciler: &source.GitRepositoryReconciler{Env: w.env},
+		Reconciler: &source.GitRepositoryReconciler{Env: w.env, GetGitRepository: func(namespace, name string) (*sourcev1.GitRepository, error) {
+			return inf.Lister().GitRepositories(namespace).Get(name)
+		}},
 		OnDelete: func(namespace, name string) {
 			_ = m.opts.Store.Delete(artifact.Key{Kind: "GitRepository", Namespace: namespace, Name: name})
 		},

@@ -263,3 +263,79 @@ func TestGitRepository_SSHWithKeyAndKnownHosts(t *testing.T) {
 		t.Errorf("artifact revision = %q, want the last good one", got)
 	}
 }
+
+// artifactFiles downloads an object's artifact and returns its files.
+func artifactFiles(t *testing.T, ns, resource, name string) map[string]string {
+	t.Helper()
+	data, err := kubectlStdout(t, "", "get", "--raw", "/apis/source.toolkit.fluxcd.io/v1/namespaces/"+ns+"/"+resource+"/"+name+"/artifact")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := artifact.Extract(bytes.NewReader(data), dir, artifact.ExtractOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			rel, _ := filepath.Rel(dir, p)
+			b, _ := os.ReadFile(p)
+			files[filepath.ToSlash(rel)] = string(b)
+		}
+		return nil
+	})
+	return files
+}
+
+// TestGitRepository_IncludeIgnoreAndSparseCheckout builds an artifact from a
+// sparse checkout, minus spec.ignore, plus another GitRepository's
+// artifact, and rebuilds it when the included one changes.
+func TestGitRepository_IncludeIgnoreAndSparseCheckout(t *testing.T) {
+	srv := gitserver.NewHTTP(t, gitserver.HTTPOptions{Username: "flux", Password: "pw"})
+	shared := srv.CreateRepo(t, "shared")
+	shared.Commit(t, map[string]string{"policies/production/p.yaml": "v: 1\n", "policies/staging/s.yaml": "s: 1\n"}, "policies")
+	app := srv.CreateRepo(t, "app")
+	appHash := app.Commit(t, map[string]string{
+		"deploy/app.yaml": "kind: Deployment\n", "docs/guide.md": "# guide\n", "docs/notes.yaml": "n: 1\n", "other/x.yaml": "x: 1\n",
+	}, "app")
+	ns := namespace(t, "it-git-include")
+	kubectl(t, "create", "secret", "generic", "git-auth", "-n", ns, "--from-literal=username=flux", "--from-literal=password=pw")
+	apply(t, gitRepositoryFrom(ns, "shared", srv.URL("shared"), "branch: main"))
+	apply(t, gitRepositoryFrom(ns, "app", srv.URL("app"), "branch: main")+`  ignore: |
+    *.md
+  sparseCheckout:
+  - deploy
+  - docs
+  include:
+  - repository:
+      name: shared
+    fromPath: policies/production
+    toPath: policies
+`)
+	obj := waitForObject(t, "gitrepositories", ns, "app", 90*time.Second, "Ready with the include", revisionIs("main@sha1:"+appHash))
+	files := artifactFiles(t, ns, "gitrepositories", "app")
+	want := map[string]string{"deploy/app.yaml": "kind: Deployment\n", "docs/notes.yaml": "n: 1\n", "policies/p.yaml": "v: 1\n"}
+	if len(files) != len(want) {
+		t.Errorf("artifact files = %v, want %v", files, want)
+	}
+	for f, c := range want {
+		if files[f] != c {
+			t.Errorf("%s = %q, want %q (all: %v)", f, files[f], c, files)
+		}
+	}
+	if nested(obj, "status", "includedArtifacts") == "" {
+		t.Error("status.includedArtifacts is empty")
+	}
+
+	sharedHash := shared.Commit(t, map[string]string{"policies/production/p.yaml": "v: 2\n"}, "policy v2")
+	requestReconcile(t, ns, "gitrepositories", "shared", "")
+	waitForObject(t, "gitrepositories", ns, "shared", 30*time.Second, "shared at v2", revisionIs("main@sha1:"+sharedHash))
+	before := nested(obj, "status", "artifact", "digest")
+	requestReconcile(t, ns, "gitrepositories", "app", "")
+	waitForObject(t, "gitrepositories", ns, "app", 30*time.Second, "app rebuilt with the new include", func(o map[string]interface{}) bool {
+		return readyAt(o) && nested(o, "status", "artifact", "digest") != before
+	})
+	if got := artifactFiles(t, ns, "gitrepositories", "app")["policies/p.yaml"]; got != "v: 2\n" {
+		t.Errorf("included policy after the update = %q", got)
+	}
+}

@@ -43,6 +43,8 @@ type GitRepositoryReconciler struct {
 	// Env is shared by the source controllers; Events is set once the
 	// workers start.
 	*Env
+	// GetGitRepository reads another GitRepository (for spec.include).
+	GetGitRepository func(namespace, name string) (*sourcev1.GitRepository, error)
 }
 
 var _ loop.Reconciler[*sourcev1.GitRepository] = &GitRepositoryReconciler{}
@@ -87,7 +89,16 @@ func (r *GitRepositoryReconciler) reconcile(ctx context.Context, obj *sourcev1.G
 	}
 	apimeta.RemoveStatusCondition(&obj.Status.Conditions, source.FetchFailedCondition)
 
-	if a := obj.Status.Artifact; a != nil && a.Revision == revision && obj.Status.ObservedGeneration == obj.Generation && r.Store.Exists(a.Path) {
+	included, err := r.includedArtifacts(obj)
+	if err != nil {
+		apimeta.SetStatusCondition(&obj.Status.Conditions, metav1.Condition{Type: source.IncludeUnavailableCondition, Status: metav1.ConditionTrue,
+			Reason: source.IncludeUnavailableCondition, Message: err.Error(), ObservedGeneration: obj.Generation})
+		return "", err
+	}
+	apimeta.RemoveStatusCondition(&obj.Status.Conditions, source.IncludeUnavailableCondition)
+
+	if a := obj.Status.Artifact; a != nil && a.Revision == revision && obj.Status.ObservedGeneration == obj.Generation &&
+		sameArtifacts(included, obj.Status.IncludedArtifacts) && r.Store.Exists(a.Path) {
 		return storedMessage(revision), nil
 	}
 
@@ -100,6 +111,9 @@ func (r *GitRepositoryReconciler) reconcile(ctx context.Context, obj *sourcev1.G
 	if err != nil {
 		err = loop.Failf(gitReason(err), "failed to checkout and determine revision: %w", err)
 		setFetchFailed(&obj.Status.Conditions, obj.Generation, err)
+		return "", err
+	}
+	if err := r.copyIncludes(ctx, obj, dir, included); err != nil {
 		return "", err
 	}
 
@@ -123,6 +137,8 @@ func (r *GitRepositoryReconciler) reconcile(ctx context.Context, obj *sourcev1.G
 		LastUpdateTime: metav1.NewTime(stored.LastUpdateTime),
 		Size:           &size,
 	}
+	obj.Status.IncludedArtifacts = included
+	obj.Status.ObservedInclude = obj.Spec.Include
 	obj.Status.ObservedIgnore = obj.Spec.Ignore
 	obj.Status.ObservedRecurseSubmodules = obj.Spec.RecurseSubmodules
 	obj.Status.ObservedSparseCheckout = obj.Spec.SparseCheckout
