@@ -44,6 +44,24 @@ func GroupVersions() []schema.GroupVersion {
 	return gvs
 }
 
+// ResourcesOf returns the resources served in gv.
+func ResourcesOf(gv schema.GroupVersion) []string {
+	var out []string
+	for _, g := range apiGroups() {
+		if g.name != gv.Group {
+			continue
+		}
+		for _, k := range g.kinds {
+			for _, v := range k.Versions {
+				if v == gv.Version {
+					out = append(out, k.Resource)
+				}
+			}
+		}
+	}
+	return out
+}
+
 // StorageEncoding returns the encoding config that stores each resource in the
 // first version its Kind lists (kinds of one group may live in different
 // versions, e.g. notification Alert in v1beta3 and Receiver in v1).

@@ -70,7 +70,7 @@ func (cp *ControlPlane) waitAPIServicesAvailable(ctx context.Context, p *process
 	for _, gv := range apiserver.GroupVersions() {
 		want[gv.Version+"."+gv.Group] = true
 	}
-	return poll(ctx, 120*time.Second, p, "APIServices Available", func() (bool, error) {
+	if err := poll(ctx, 120*time.Second, p, "APIServices Available", func() (bool, error) {
 		list, err := client.Resource(apiServiceResource).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=gitops-apiserver"})
 		if err != nil {
 			return false, err
@@ -91,6 +91,21 @@ func (cp *ControlPlane) waitAPIServicesAvailable(ctx context.Context, p *process
 			return true, nil
 		}
 		return false, fmt.Errorf("%d of %d available; waiting for %s", available, len(want), strings.Join(notReady, ", "))
+	}); err != nil {
+		return err
+	}
+	// Available means discovery answers; also wait until every resource
+	// lists through the aggregator (storage and watch caches are ready), so
+	// the first request of a test does not meet a 503.
+	return poll(ctx, 60*time.Second, p, "every resource lists", func() (bool, error) {
+		for _, gv := range apiserver.GroupVersions() {
+			for _, r := range apiserver.ResourcesOf(gv) {
+				if _, err := client.Resource(gv.WithResource(r)).List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
+					return false, fmt.Errorf("listing %s: %w", gv.WithResource(r), err)
+				}
+			}
+		}
+		return true, nil
 	})
 }
 
