@@ -20,7 +20,9 @@ var cp *framework.ControlPlane
 func TestMain(m *testing.M) {
 	var stop func()
 	var err error
-	cp, stop, err = framework.StartForTests(m)
+	// The workers run on an external etcd here (the control plane's own,
+	// shared with kube-apiserver); test/integration covers the embedded one.
+	cp, stop, err = framework.StartForTests(m, framework.Options{SharedEtcd: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the control plane:", err)
 		os.Exit(1)

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -39,5 +41,22 @@ func TestWorkers_MetricsAndLease(t *testing.T) {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+}
+
+// TestStorage_ExternalEtcd: with --etcd-servers the embedded etcd is not
+// started, and objects live in the shared etcd under our own prefix.
+func TestStorage_ExternalEtcd(t *testing.T) {
+	if _, err := os.Stat(filepath.Join(cp.GitOpsDataDir(), "etcd")); err == nil {
+		t.Error("an embedded etcd data directory exists although --etcd-servers is set")
+	}
+	ns := namespace(t, "it-external-etcd")
+	apply(t, gitRepositoryFrom(ns, "stored", "https://127.0.0.1:1/none.git", "branch: main")+"  suspend: true\n")
+	if got := nested(getObject(t, "gitrepositories", ns, "stored"), "spec", "suspend"); got != "true" {
+		t.Errorf("stored object reads suspend=%q", got)
+	}
+	// kube-apiserver's own data in the same etcd is untouched.
+	if out := kubectl(t, "get", "namespace", ns, "-o", "name"); !strings.Contains(out, ns) {
+		t.Errorf("kube-apiserver lost its namespace: %q", out)
 	}
 }

@@ -29,6 +29,10 @@ type Options struct {
 	RepoRoot string
 	// GitOpsArgs are extra flags for gitops-apiserver.
 	GitOpsArgs []string
+	// SharedEtcd runs gitops-apiserver on the control plane's etcd
+	// (--etcd-servers, shared with kube-apiserver under another prefix)
+	// instead of its embedded one.
+	SharedEtcd bool
 	// Log receives progress lines; nil discards them.
 	Log func(format string, args ...interface{})
 }
@@ -132,6 +136,9 @@ func (cp *ControlPlane) StartGitOps(ctx context.Context) error {
 		"--authorization-kubeconfig=" + cp.GitOpsKubeconfig,
 		"--data-dir=" + filepath.Join(cp.opts.Dir, "gitops-data"),
 	}
+	if cp.opts.SharedEtcd {
+		args = append(args, "--etcd-servers="+cp.etcdClientURL)
+	}
 	args = append(args, cp.opts.GitOpsArgs...)
 	p, err := startProcess(cp.opts.Dir, "gitops-apiserver", filepath.Join(cp.opts.BinDir, "gitops-apiserver"), args...)
 	if err != nil {
@@ -145,6 +152,9 @@ func (cp *ControlPlane) StartGitOps(ctx context.Context) error {
 func (cp *ControlPlane) StopGitOps() {
 	cp.gitops.stop(20 * time.Second)
 }
+
+// GitOpsDataDir is gitops-apiserver's --data-dir.
+func (cp *ControlPlane) GitOpsDataDir() string { return filepath.Join(cp.opts.Dir, "gitops-data") }
 
 // GitOpsLog is the path of gitops-apiserver's log file.
 func (cp *ControlPlane) GitOpsLog() string { return cp.gitops.log }

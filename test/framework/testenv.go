@@ -31,9 +31,10 @@ func RepoRoot() (string, error) {
 
 // StartForTests starts a control plane for a test binary's TestMain. The
 // binaries come from $GITOPS_BIN_DIR (make test-integration sets it) or
-// _output/bin; missing binaries are an error, never a skip. It returns the
+// _output/bin; missing binaries are an error, never a skip. opts may set
+// GitOpsArgs and SharedEtcd; the paths are filled in. It returns the
 // control plane and a stop function.
-func StartForTests(m *testing.M, gitopsArgs ...string) (*ControlPlane, func(), error) {
+func StartForTests(m *testing.M, opts Options) (*ControlPlane, func(), error) {
 	root, err := RepoRoot()
 	if err != nil {
 		return nil, nil, err
@@ -53,7 +54,8 @@ func StartForTests(m *testing.M, gitopsArgs ...string) (*ControlPlane, func(), e
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cp, err := Start(ctx, Options{Dir: dir, BinDir: binDir, RepoRoot: root, GitOpsArgs: gitopsArgs})
+	opts.Dir, opts.BinDir, opts.RepoRoot = dir, binDir, root
+	cp, err := Start(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -21,7 +21,7 @@ var cp *framework.ControlPlane
 func TestMain(m *testing.M) {
 	var stop func()
 	var err error
-	cp, stop, err = framework.StartForTests(m, "--disable-workers")
+	cp, stop, err = framework.StartForTests(m, framework.Options{GitOpsArgs: []string{"--disable-workers"}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the control plane:", err)
 		os.Exit(1)
