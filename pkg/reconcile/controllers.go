@@ -76,6 +76,8 @@ func (m *Manager) controllers(loopback *rest.Config) ([]Controller, func(context
 	var controllers []Controller
 	for _, build := range []func(sourceWorkers) (Controller, error){
 		m.gitRepositoryController,
+		m.bucketController,
+		m.ociRepositoryController,
 	} {
 		c, err := build(w)
 		if err != nil {

@@ -1,0 +1,181 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source"
+	sourcev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/bucket"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
+)
+
+// defaultBucketTimeout is Flux's default for spec.timeout.
+const defaultBucketTimeout = 60 * time.Second
+
+// BucketReconciler turns a Bucket into an artifact of the objects it holds
+// (under spec.prefix, after the ignore rules). The revision is Flux's: the
+// sha256 of the sorted "<key> <etag>" listing, so an unchanged bucket is
+// only listed, not downloaded.
+type BucketReconciler struct {
+	// Env is shared by the source controllers; Events is set once the
+	// workers start.
+	*Env
+}
+
+var _ loop.Reconciler[*sourcev1.Bucket] = &BucketReconciler{}
+
+// Reconcile implements loop.Reconciler.
+func (r *BucketReconciler) Reconcile(ctx context.Context, obj *sourcev1.Bucket) loop.Result {
+	if obj.Spec.Suspend {
+		return loop.Result{}
+	}
+	interval, err := obj.Spec.Interval.Parse()
+	if err != nil {
+		// Validation makes this impossible; be safe.
+		interval = 10 * time.Minute
+	}
+	handleReconcileRequest(obj, &obj.Status.ReconcileRequestStatus)
+
+	msg, err := r.reconcile(ctx, obj)
+	loop.Summarize(&obj.Status.Conditions, loop.Summary{
+		Err: err, Generation: obj.Generation,
+		SuccessReason: common.SucceededReason, SuccessMessage: msg,
+		FailureReason: source.BucketOperationFailedReason,
+	})
+	obj.Status.ObservedGeneration = obj.Generation
+	if err != nil {
+		r.Events.Event(obj, corev1.EventTypeWarning, reasonOf(err, source.BucketOperationFailedReason), err.Error())
+	}
+	return loop.Result{Err: err, RequeueAfter: interval}
+}
+
+// reconcile lists, fetches and stores; it returns the Ready message on
+// success. On failure the last artifact stays in status and in storage.
+func (r *BucketReconciler) reconcile(ctx context.Context, obj *sourcev1.Bucket) (string, error) {
+	client, err := r.client(ctx, obj)
+	if err != nil {
+		return "", r.fetchFailed(obj, err)
+	}
+	timeout := bucketTimeout(obj)
+
+	listCtx, cancel := context.WithTimeout(ctx, timeout)
+	ix, err := client.Index(listCtx)
+	cancel()
+	if err != nil {
+		return "", r.fetchFailed(obj, loop.Failf(bucketReason(err), "%w", err))
+	}
+	revision := ix.Revision()
+
+	if a := obj.Status.Artifact; a != nil && a.Revision == revision && obj.Status.ObservedGeneration == obj.Generation && r.Store.Exists(a.Path) {
+		apimeta.RemoveStatusCondition(&obj.Status.Conditions, source.FetchFailedCondition)
+		return storedMessage(revision), nil
+	}
+
+	dir, err := os.MkdirTemp(r.TmpDir, "bucket-")
+	if err != nil {
+		return "", loop.Failf(source.DirCreationFailedReason, "failed to create a working directory: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	fetchCtx, cancel := context.WithTimeout(ctx, timeout)
+	err = client.Download(fetchCtx, ix, dir)
+	cancel()
+	if err != nil {
+		return "", r.fetchFailed(obj, loop.Failf(bucketReason(err), "failed to fetch the objects of revision %s: %w", revision, err))
+	}
+	apimeta.RemoveStatusCondition(&obj.Status.Conditions, source.FetchFailedCondition)
+
+	key := artifact.Key{Kind: source.BucketKind, Namespace: obj.Namespace, Name: obj.Name}
+	// The same patterns as the listing, so .sourceignore rules that
+	// re-include a default exclusion hold in the archive too.
+	stored, err := r.Store.Put(ctx, key, dir, artifact.ArchiveOptions{Ignore: ix.Patterns, MaxSize: r.MaxFetchSize})
+	if err != nil {
+		err = loop.Failf(source.ArchiveOperationFailedReason, "failed to store the artifact of revision %s: %w", revision, err)
+		apimeta.SetStatusCondition(&obj.Status.Conditions, metav1.Condition{Type: source.StorageOperationFailedCondition, Status: metav1.ConditionTrue,
+			Reason: source.ArchiveOperationFailedReason, Message: err.Error(), ObservedGeneration: obj.Generation})
+		return "", err
+	}
+	apimeta.RemoveStatusCondition(&obj.Status.Conditions, source.StorageOperationFailedCondition)
+
+	previous := obj.Status.Artifact
+	size := stored.Size
+	url := artifactURL("buckets", obj.Namespace, obj.Name)
+	obj.Status.Artifact = &common.Artifact{
+		Path:           stored.Path,
+		URL:            url,
+		Revision:       revision,
+		Digest:         stored.Digest,
+		LastUpdateTime: metav1.NewTime(stored.LastUpdateTime),
+		Size:           &size,
+	}
+	obj.Status.URL = url
+	obj.Status.ObservedIgnore = obj.Spec.Ignore
+	msg := storedMessage(revision)
+	apimeta.SetStatusCondition(&obj.Status.Conditions, metav1.Condition{Type: source.ArtifactInStorageCondition, Status: metav1.ConditionTrue,
+		Reason: common.SucceededReason, Message: msg, ObservedGeneration: obj.Generation})
+	if previous == nil || previous.Digest != stored.Digest {
+		r.Events.Eventf(obj, corev1.EventTypeNormal, "NewArtifact", "stored artifact with %d fetched files from '%s' bucket", len(ix.Objects), obj.Spec.BucketName)
+	}
+	if _, err := r.Store.GC(key, stored.Path); err != nil {
+		// Old artifacts linger; the next run retries. Not worth a failure.
+		r.Events.Eventf(obj, corev1.EventTypeWarning, source.StorageOperationFailedCondition, "garbage collection failed: %v", err)
+	}
+	return msg, nil
+}
+
+// fetchFailed records err as the FetchFailed condition and returns it.
+func (r *BucketReconciler) fetchFailed(obj *sourcev1.Bucket, err error) error {
+	apimeta.SetStatusCondition(&obj.Status.Conditions, metav1.Condition{Type: source.FetchFailedCondition, Status: metav1.ConditionTrue,
+		Reason: reasonOf(err, source.BucketOperationFailedReason), Message: err.Error(), ObservedGeneration: obj.Generation})
+	return err
+}
+
+func bucketTimeout(obj *sourcev1.Bucket) time.Duration {
+	if obj.Spec.Timeout != nil {
+		if d, err := obj.Spec.Timeout.Parse(); err == nil && d > 0 {
+			return d
+		}
+	}
+	return defaultBucketTimeout
+}
+
+// bucketReason maps bucket errors to Flux's condition reasons.
+func bucketReason(err error) string {
+	if errors.Is(err, bucket.ErrAuthentication) {
+		return source.AuthenticationFailedReason
+	}
+	return source.BucketOperationFailedReason
+}
+
+// unsupported says what this server cannot do yet; retrying cannot help.
+func unsupported(obj *sourcev1.Bucket) error {
+	switch p := obj.Spec.Provider; p {
+	case "", source.GenericProvider, source.AWSProvider:
+	case source.GCPProvider:
+		return loop.Stallf(source.BucketOperationFailedReason,
+			"spec.provider: provider '%s' is not supported yet; use provider 'generic' with the storage's S3-compatible endpoint (storage.googleapis.com with HMAC keys)", p)
+	default:
+		return loop.Stallf(source.BucketOperationFailedReason, "spec.provider: provider '%s' is not supported yet", p)
+	}
+	if obj.Spec.STS != nil {
+		return loop.Stallf(source.BucketOperationFailedReason, "spec.sts: Security Token Service credentials are not supported yet; use spec.secretRef")
+	}
+	if obj.Spec.ServiceAccountName != "" {
+		return loop.Stallf(source.BucketOperationFailedReason, "spec.serviceAccountName: workload identity is not supported yet; use spec.secretRef")
+	}
+	return nil
+}
+
+// secretName is "namespace/name" of a Secret that obj refers to, for messages.
+func secretName(obj *sourcev1.Bucket, name string) string {
+	return fmt.Sprintf("%s/%s", obj.Namespace, name)
+}
