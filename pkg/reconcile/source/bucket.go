@@ -36,27 +36,11 @@ var _ loop.Reconciler[*sourcev1.Bucket] = &BucketReconciler{}
 
 // Reconcile implements loop.Reconciler.
 func (r *BucketReconciler) Reconcile(ctx context.Context, obj *sourcev1.Bucket) loop.Result {
-	if obj.Spec.Suspend {
-		return loop.Result{}
-	}
-	interval, err := obj.Spec.Interval.Parse()
-	if err != nil {
-		// Validation makes this impossible; be safe.
-		interval = 10 * time.Minute
-	}
-	handleReconcileRequest(obj, &obj.Status.ReconcileRequestStatus)
-
-	msg, err := r.reconcile(ctx, obj)
-	loop.Summarize(&obj.Status.Conditions, loop.Summary{
-		Err: err, Generation: obj.Generation,
-		SuccessReason: common.SucceededReason, SuccessMessage: msg,
-		FailureReason: source.BucketOperationFailedReason,
-	})
-	obj.Status.ObservedGeneration = obj.Generation
-	if err != nil {
-		r.Events.Event(obj, corev1.EventTypeWarning, reasonOf(err, source.BucketOperationFailedReason), err.Error())
-	}
-	return loop.Result{Err: err, RequeueAfter: interval}
+	return r.run(obj, sourceState{
+		suspend: obj.Spec.Suspend, interval: obj.Spec.Interval,
+		request: &obj.Status.ReconcileRequestStatus, conditions: &obj.Status.Conditions,
+		observedGeneration: &obj.Status.ObservedGeneration, failureReason: source.BucketOperationFailedReason,
+	}, func() (string, error) { return r.reconcile(ctx, obj) })
 }
 
 // reconcile lists, fetches and stores; it returns the Ready message on

@@ -2,6 +2,11 @@ package source
 
 import (
 	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
@@ -28,4 +33,49 @@ func reasonOf(err error, fallback string) string {
 		return fallback
 	}
 	return reason
+}
+
+// run is what every source kind does around its own reconcile function:
+// honour suspend, record the handled reconcile request, summarise Ready /
+// Reconciling / Stalled from the outcome, observe the generation, emit a
+// Warning event on failure, and requeue at the interval.
+func (e *Env) run(obj sourceObject, s sourceState, reconcile func() (string, error)) loop.Result {
+	if s.suspend {
+		return loop.Result{}
+	}
+	interval, err := s.interval.Parse()
+	if err != nil {
+		// Validation makes this impossible; be safe.
+		interval = 10 * time.Minute
+	}
+	handleReconcileRequest(obj, s.request)
+	msg, err := reconcile()
+	loop.Summarize(s.conditions, loop.Summary{
+		Err: err, Generation: obj.GetGeneration(),
+		SuccessReason: common.SucceededReason, SuccessMessage: msg,
+		FailureReason: s.failureReason,
+	})
+	*s.observedGeneration = obj.GetGeneration()
+	if err != nil {
+		e.Events.Event(obj, corev1.EventTypeWarning, reasonOf(err, s.failureReason), err.Error())
+	}
+	return loop.Result{Err: err, RequeueAfter: interval}
+}
+
+// sourceObject is a source kind's object.
+type sourceObject interface {
+	runtime.Object
+	GetGeneration() int64
+	GetAnnotations() map[string]string
+}
+
+// sourceState points run at the fields it reads and writes.
+type sourceState struct {
+	suspend            bool
+	interval           common.Duration
+	request            *common.ReconcileRequestStatus
+	conditions         *[]metav1.Condition
+	observedGeneration *int64
+	// failureReason is reported for errors that carry no reason.
+	failureReason string
 }

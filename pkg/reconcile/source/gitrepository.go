@@ -51,27 +51,11 @@ var _ loop.Reconciler[*sourcev1.GitRepository] = &GitRepositoryReconciler{}
 
 // Reconcile implements loop.Reconciler.
 func (r *GitRepositoryReconciler) Reconcile(ctx context.Context, obj *sourcev1.GitRepository) loop.Result {
-	if obj.Spec.Suspend {
-		return loop.Result{}
-	}
-	interval, err := obj.Spec.Interval.Parse()
-	if err != nil {
-		// Validation makes this impossible; be safe.
-		interval = 10 * time.Minute
-	}
-	handleReconcileRequest(obj, &obj.Status.ReconcileRequestStatus)
-
-	msg, err := r.reconcile(ctx, obj)
-	loop.Summarize(&obj.Status.Conditions, loop.Summary{
-		Err: err, Generation: obj.Generation,
-		SuccessReason: common.SucceededReason, SuccessMessage: msg,
-		FailureReason: source.GitOperationFailedReason,
-	})
-	obj.Status.ObservedGeneration = obj.Generation
-	if err != nil {
-		r.Events.Event(obj, corev1.EventTypeWarning, reasonOf(err, source.GitOperationFailedReason), err.Error())
-	}
-	return loop.Result{Err: err, RequeueAfter: interval}
+	return r.run(obj, sourceState{
+		suspend: obj.Spec.Suspend, interval: obj.Spec.Interval,
+		request: &obj.Status.ReconcileRequestStatus, conditions: &obj.Status.Conditions,
+		observedGeneration: &obj.Status.ObservedGeneration, failureReason: source.GitOperationFailedReason,
+	}, func() (string, error) { return r.reconcile(ctx, obj) })
 }
 
 // reconcile fetches and stores; it returns the Ready message on success.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
@@ -33,27 +32,11 @@ var _ loop.Reconciler[*sourcev1.OCIRepository] = &OCIRepositoryReconciler{}
 
 // Reconcile implements loop.Reconciler.
 func (r *OCIRepositoryReconciler) Reconcile(ctx context.Context, obj *sourcev1.OCIRepository) loop.Result {
-	if obj.Spec.Suspend {
-		return loop.Result{}
-	}
-	interval, err := obj.Spec.Interval.Parse()
-	if err != nil {
-		// Validation makes this impossible; be safe.
-		interval = 10 * time.Minute
-	}
-	handleReconcileRequest(obj, &obj.Status.ReconcileRequestStatus)
-
-	msg, err := r.reconcile(ctx, obj)
-	loop.Summarize(&obj.Status.Conditions, loop.Summary{
-		Err: err, Generation: obj.Generation,
-		SuccessReason: common.SucceededReason, SuccessMessage: msg,
-		FailureReason: source.OCIPullFailedReason,
-	})
-	obj.Status.ObservedGeneration = obj.Generation
-	if err != nil {
-		r.Events.Event(obj, corev1.EventTypeWarning, reasonOf(err, source.OCIPullFailedReason), err.Error())
-	}
-	return loop.Result{Err: err, RequeueAfter: interval}
+	return r.run(obj, sourceState{
+		suspend: obj.Spec.Suspend, interval: obj.Spec.Interval,
+		request: &obj.Status.ReconcileRequestStatus, conditions: &obj.Status.Conditions,
+		observedGeneration: &obj.Status.ObservedGeneration, failureReason: source.OCIPullFailedReason,
+	}, func() (string, error) { return r.reconcile(ctx, obj) })
 }
 
 // reconcile resolves, pulls and stores; it returns the Ready message on
