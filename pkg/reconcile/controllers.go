@@ -78,6 +78,8 @@ func (m *Manager) controllers(loopback *rest.Config) ([]Controller, func(context
 		m.gitRepositoryController,
 		m.bucketController,
 		m.ociRepositoryController,
+		m.helmRepositoryController,
+		m.helmChartController,
 	} {
 		c, err := build(w)
 		if err != nil {

@@ -18,7 +18,7 @@ import (
 func sourceController[T loop.Object](m *Manager, kind string, inf cache.SharedIndexInformer,
 	get func(namespace, name string) (T, error),
 	updateStatus func(ctx context.Context, obj T, opts metav1.UpdateOptions) error,
-	reconciler loop.Reconciler[T]) (Controller, error) {
+	reconciler loop.Reconciler[T]) (*loop.Controller[T], error) {
 	return loop.New(loop.Config[T]{
 		Kind:     kind,
 		Workers:  m.opts.Concurrency,

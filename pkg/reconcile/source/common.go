@@ -49,10 +49,13 @@ func (e *Env) run(obj sourceObject, s sourceState, reconcile func() (string, err
 		interval = 10 * time.Minute
 	}
 	handleReconcileRequest(obj, s.request)
+	if s.successReason == "" {
+		s.successReason = common.SucceededReason
+	}
 	msg, err := reconcile()
 	loop.Summarize(s.conditions, loop.Summary{
 		Err: err, Generation: obj.GetGeneration(),
-		SuccessReason: common.SucceededReason, SuccessMessage: msg,
+		SuccessReason: s.successReason, SuccessMessage: msg,
 		FailureReason: s.failureReason,
 	})
 	*s.observedGeneration = obj.GetGeneration()
@@ -76,6 +79,8 @@ type sourceState struct {
 	request            *common.ReconcileRequestStatus
 	conditions         *[]metav1.Condition
 	observedGeneration *int64
+	// successReason is Ready's reason on success (default Succeeded).
+	successReason string
 	// failureReason is reported for errors that carry no reason.
 	failureReason string
 }
