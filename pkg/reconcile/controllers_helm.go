@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source"
 	sourcev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1"
 	sourcerec "github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/source"
@@ -28,6 +29,8 @@ func (m *Manager) helmRepositoryController(w sourceWorkers) (Controller, error) 
 func (m *Manager) helmChartController(w sourceWorkers) (Controller, error) {
 	inf := w.factory.Source().V1().HelmCharts()
 	repos := w.factory.Source().V1().HelmRepositories()
+	gits := w.factory.Source().V1().GitRepositories()
+	buckets := w.factory.Source().V1().Buckets()
 	c, err := sourceController(m, source.HelmChartKind, inf.Informer(),
 		func(namespace, name string) (*sourcev1.HelmChart, error) {
 			return inf.Lister().HelmCharts(namespace).Get(name)
@@ -36,35 +39,69 @@ func (m *Manager) helmChartController(w sourceWorkers) (Controller, error) {
 			_, err := w.flux.SourceV1().HelmCharts(obj.Namespace).UpdateStatus(ctx, obj, opts)
 			return err
 		},
-		&sourcerec.HelmChartReconciler{Env: w.env, GetHelmRepository: func(namespace, name string) (*sourcev1.HelmRepository, error) {
-			return repos.Lister().HelmRepositories(namespace).Get(name)
-		}})
+		&sourcerec.HelmChartReconciler{Env: w.env,
+			GetHelmRepository: func(namespace, name string) (*sourcev1.HelmRepository, error) {
+				return repos.Lister().HelmRepositories(namespace).Get(name)
+			},
+			GetGitRepository: func(namespace, name string) (*sourcev1.GitRepository, error) {
+				return gits.Lister().GitRepositories(namespace).Get(name)
+			},
+			GetBucket: func(namespace, name string) (*sourcev1.Bucket, error) {
+				return buckets.Lister().Buckets(namespace).Get(name)
+			},
+		})
 	if err != nil {
 		return nil, err
 	}
-	// As Flux watches sources: a new index revision re-reconciles the
-	// charts that use the repository at once, not at their interval.
-	_, err = repos.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		UpdateFunc: func(oldObj, newObj interface{}) {
-			old, ok1 := oldObj.(*sourcev1.HelmRepository)
-			repo, ok2 := newObj.(*sourcev1.HelmRepository)
-			if !ok1 || !ok2 || repo.Status.Artifact == nil ||
-				(old.Status.Artifact != nil && old.Status.Artifact.Revision == repo.Status.Artifact.Revision) {
-				return
+	// As Flux watches sources: a new artifact revision of a source
+	// re-reconciles the charts that use it at once, not at their interval.
+	enqueueCharts := func(kind, namespace, name string) {
+		charts, err := inf.Lister().HelmCharts(namespace).List(labels.Everything())
+		if err != nil {
+			return
+		}
+		for _, ch := range charts {
+			if ch.Spec.SourceRef.Kind == kind && ch.Spec.SourceRef.Name == name {
+				c.Enqueue(ch.Namespace, ch.Name)
 			}
-			charts, err := inf.Lister().HelmCharts(repo.Namespace).List(labels.Everything())
-			if err != nil {
-				return
-			}
-			for _, ch := range charts {
-				if ch.Spec.SourceRef.Kind == source.HelmRepositoryKind && ch.Spec.SourceRef.Name == repo.Name {
-					c.Enqueue(ch.Namespace, ch.Name)
+		}
+	}
+	for _, h := range []struct {
+		kind     string
+		informer cache.SharedIndexInformer
+	}{
+		{source.HelmRepositoryKind, repos.Informer()},
+		{source.GitRepositoryKind, gits.Informer()},
+		{source.BucketKind, buckets.Informer()},
+	} {
+		kind := h.kind
+		_, err = h.informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			UpdateFunc: func(oldObj, newObj interface{}) {
+				oldArtifact, newArtifact := sourceArtifact(oldObj), sourceArtifact(newObj)
+				if newArtifact == nil || (oldArtifact != nil && oldArtifact.Revision == newArtifact.Revision) {
+					return
 				}
-			}
-		},
-	})
-	if err != nil {
-		return nil, err
+				if m, ok := newObj.(metav1.Object); ok {
+					enqueueCharts(kind, m.GetNamespace(), m.GetName())
+				}
+			},
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
+}
+
+// sourceArtifact is the artifact in a HelmChart source's status.
+func sourceArtifact(obj interface{}) *common.Artifact {
+	switch o := obj.(type) {
+	case *sourcev1.HelmRepository:
+		return o.Status.Artifact
+	case *sourcev1.GitRepository:
+		return o.Status.Artifact
+	case *sourcev1.Bucket:
+		return o.Status.Artifact
+	}
+	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
+	"github.com/gitops-apiserver/gitops-apiserver/test/gitserver"
 )
 
 // helmRepoServer is a static Helm HTTP repository behind basic auth.
@@ -205,5 +206,76 @@ func checkChartArtifact(t *testing.T, obj map[string]interface{}, ns, name, vers
 	b, err := os.ReadFile(filepath.Join(dir, "app", "Chart.yaml"))
 	if err != nil || !strings.Contains(string(b), "version: "+version+"\n") {
 		t.Errorf("app/Chart.yaml = %q (%v), want version %s", b, err, version)
+	}
+}
+
+func helmChartFromGit(ns, name, repo, strategy string) string {
+	return fmt.Sprintf(`apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmChart
+metadata:
+  name: %s
+  namespace: %s
+spec:
+  interval: 1m
+  chart: ./charts/app
+  reconcileStrategy: %s
+  valuesFiles:
+  - charts/app/values.yaml
+  - charts/app/values-prod.yaml
+  sourceRef:
+    kind: GitRepository
+    name: %s
+`, name, ns, strategy, repo)
+}
+
+// TestHelm_ChartPackagedFromGitRepository packages a chart directory of a
+// GitRepository with its values files merged (paths relative to the source
+// root, as in Flux), versions it by chart version or by source revision,
+// and follows new commits of the source.
+func TestHelm_ChartPackagedFromGitRepository(t *testing.T) {
+	srv := gitserver.NewHTTP(t, gitserver.HTTPOptions{Username: "flux", Password: "pw"})
+	repo := srv.CreateRepo(t, "charts")
+	first := repo.Commit(t, map[string]string{
+		"charts/app/Chart.yaml":        "apiVersion: v2\nname: app\nversion: 0.1.0\n",
+		"charts/app/values.yaml":       "replicas: 1\nimage:\n  repo: app\n  tag: dev\n",
+		"charts/app/values-prod.yaml":  "image:\n  tag: prod\n",
+		"charts/app/templates/cm.yaml": "kind: ConfigMap\n",
+		"README.md":                    "charts\n",
+	}, "chart 0.1.0")
+	ns := namespace(t, "it-helm-git")
+	kubectl(t, "create", "secret", "generic", "git-auth", "-n", ns, "--from-literal=username=flux", "--from-literal=password=pw")
+	apply(t, gitRepositoryFrom(ns, "charts", srv.URL("charts"), "branch: main"))
+	apply(t, helmChartFromGit(ns, "app", "charts", "ChartVersion"))
+
+	chart := waitForObject(t, "helmcharts", ns, "app", 90*time.Second, "Ready at 0.1.0", revisionIs("0.1.0"))
+	if _, reason, msg := condition(chart, "Ready"); reason != "ChartPackageSucceeded" || msg != "packaged 'app' chart with version '0.1.0'" {
+		t.Errorf("Ready reason %q message %q", reason, msg)
+	}
+	if got := nested(chart, "status", "observedSourceArtifactRevision"); got != "main@sha1:"+first {
+		t.Errorf("observedSourceArtifactRevision = %q", got)
+	}
+	if got := nested(chart, "status", "observedChartName"); got != "app" {
+		t.Errorf("observedChartName = %q", got)
+	}
+	checkChartArtifact(t, chart, ns, "app", "0.1.0")
+	files := artifactFiles(t, ns, "helmcharts", "app")
+	if want := "image:\n  repo: app\n  tag: prod\nreplicas: 1\n"; files["app/values.yaml"] != want {
+		t.Errorf("app/values.yaml = %q, want %q", files["app/values.yaml"], want)
+	}
+	if files["app/templates/cm.yaml"] != "kind: ConfigMap\n" || files["app/values-prod.yaml"] == "" || files["README.md"] != "" {
+		t.Errorf("artifact files %v", files)
+	}
+
+	apply(t, helmChartFromGit(ns, "app", "charts", "Revision"))
+	want := "0.1.0+" + first[:12]
+	chart = waitForObject(t, "helmcharts", ns, "app", 60*time.Second, "Ready at "+want, revisionIs(want))
+	checkChartArtifact(t, chart, ns, "app", want)
+
+	second := repo.Commit(t, map[string]string{"charts/app/values-prod.yaml": "image:\n  tag: prod2\n"}, "prod2")
+	requestReconcile(t, ns, "gitrepositories", "charts", "")
+	want = "0.1.0+" + second[:12]
+	waitForObject(t, "helmcharts", ns, "app", 60*time.Second, "Ready at "+want+" (interval is 1m)", revisionIs(want))
+	if got := artifactFiles(t, ns, "helmcharts", "app")["app/values.yaml"]; got != "image:\n  repo: app\n  tag: prod2\nreplicas: 1\n" {
+		t.Errorf("app/values.yaml after the new commit = %q", got)
 	}
 }

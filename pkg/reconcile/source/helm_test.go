@@ -132,8 +132,11 @@ func TestHelmReconcilers_IndexThenChart(t *testing.T) {
 	}
 
 	chart.Spec.SourceRef.Kind = source.GitRepositoryKind
-	if res := cr.Reconcile(ctx, chart); outcome(res.Err) != loop.Stalled || !strings.Contains(res.Err.Error(), "not supported yet") {
-		t.Errorf("GitRepository source: %v, want stalled", res.Err)
+	cr.GetGitRepository = func(ns, name string) (*sourcev1.GitRepository, error) {
+		return nil, apierrors.NewNotFound(schema.GroupResource{Resource: "gitrepositories"}, name)
+	}
+	if res := cr.Reconcile(ctx, chart); outcome(res.Err) != loop.Waited || !strings.Contains(res.Err.Error(), "GitRepository '") {
+		t.Errorf("missing GitRepository source: %v, want waiting", res.Err)
 	}
 
 	// type oci: a static object, as in Flux; the former artifact goes.

@@ -1,17 +1,14 @@
 package source
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source"
 	sourcev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
@@ -28,15 +25,21 @@ const (
 
 // HelmChartReconciler turns a HelmChart whose source is an HTTP/S
 // HelmRepository into an artifact of the chart version it selects: the
-// packaged chart (.tgz) as the repository serves it, revision the chart
-// version (Flux's ChartVersion strategy). Charts built from GitRepository or
-// Bucket sources, values files and OCI repositories are not supported yet.
+// packaged chart (.tgz) as the repository serves it (re-packaged with its
+// values replaced when spec.valuesFiles is set), revision the chart version
+// (Flux's ChartVersion strategy); and a HelmChart whose source is a
+// GitRepository or Bucket into the chart packaged from a directory of the
+// source's artifact (see helmchart_build.go). OCI repositories, chart
+// verification and dependencies that need downloading are not supported yet.
 type HelmChartReconciler struct {
 	// Env is shared by the source controllers; Events is set once the
 	// workers start.
 	*Env
 	// GetHelmRepository reads the HelmRepository a chart refers to.
 	GetHelmRepository func(namespace, name string) (*sourcev1.HelmRepository, error)
+	// GetGitRepository and GetBucket read the other kinds of source.
+	GetGitRepository func(namespace, name string) (*sourcev1.GitRepository, error)
+	GetBucket        func(namespace, name string) (*sourcev1.Bucket, error)
 }
 
 var _ loop.Reconciler[*sourcev1.HelmChart] = &HelmChartReconciler{}
@@ -46,7 +49,7 @@ func (r *HelmChartReconciler) Reconcile(ctx context.Context, obj *sourcev1.HelmC
 	return r.run(obj, sourceState{
 		suspend: obj.Spec.Suspend, interval: obj.Spec.Interval,
 		request: &obj.Status.ReconcileRequestStatus, conditions: &obj.Status.Conditions,
-		observedGeneration: &obj.Status.ObservedGeneration, successReason: source.ChartPullSucceededReason, failureReason: chartPullErrorReason,
+		observedGeneration: &obj.Status.ObservedGeneration, successReason: chartReason(obj), failureReason: chartPullErrorReason,
 	}, func() (string, error) { return r.reconcile(ctx, obj) })
 }
 
@@ -55,6 +58,9 @@ func (r *HelmChartReconciler) Reconcile(ctx context.Context, obj *sourcev1.HelmC
 func (r *HelmChartReconciler) reconcile(ctx context.Context, obj *sourcev1.HelmChart) (string, error) {
 	if err := unsupportedChart(obj); err != nil {
 		return "", r.fetchFailed(obj, err)
+	}
+	if obj.Spec.SourceRef.Kind != source.HelmRepositoryKind {
+		return r.reconcileFromSource(ctx, obj)
 	}
 	repo, err := r.repository(obj)
 	if err != nil {
@@ -69,7 +75,7 @@ func (r *HelmChartReconciler) reconcile(ctx context.Context, obj *sourcev1.HelmC
 		// The repository may publish the chart later: retried.
 		return "", r.fetchFailed(obj, loop.Failf(chartPullErrorReason, "HelmRepository '%s/%s': %w", repo.Namespace, repo.Name, err))
 	}
-	msg := pulledMessage(obj.Spec.Chart, cv.Version)
+	msg := chartMessage(obj, obj.Spec.Chart, cv.Version)
 	if a := obj.Status.Artifact; a != nil && a.Revision == cv.Version && obj.Status.ObservedChartName == obj.Spec.Chart &&
 		obj.Status.ObservedGeneration == obj.Generation && r.Store.Exists(a.Path) {
 		obj.Status.ObservedSourceArtifactRevision = repo.Status.Artifact.Revision
@@ -90,62 +96,44 @@ func (r *HelmChartReconciler) reconcile(ctx context.Context, obj *sourcev1.HelmC
 	}
 	apimeta.RemoveStatusCondition(&obj.Status.Conditions, source.FetchFailedCondition)
 
-	key := artifact.Key{Kind: source.HelmChartKind, Namespace: obj.Namespace, Name: obj.Name}
-	stored, err := r.Store.PutArchive(ctx, key, bytes.NewReader(data))
-	if err != nil {
-		err = loop.Failf(source.ArchiveOperationFailedReason, "failed to store chart '%s' version %s: %w", obj.Spec.Chart, cv.Version, err)
-		apimeta.SetStatusCondition(&obj.Status.Conditions, metav1.Condition{Type: source.StorageOperationFailedCondition, Status: metav1.ConditionTrue,
-			Reason: source.ArchiveOperationFailedReason, Message: err.Error(), ObservedGeneration: obj.Generation})
-		return "", err
+	out := builtChart{name: obj.Spec.Chart, version: cv.Version, data: data, sourceRevision: repo.Status.Artifact.Revision,
+		reason: source.ChartPullSucceededReason, message: msg}
+	if len(obj.Spec.ValuesFiles) > 0 {
+		if out, err = r.withValues(obj, out); err != nil {
+			return "", r.fetchFailed(obj, err)
+		}
 	}
-	apimeta.RemoveStatusCondition(&obj.Status.Conditions, source.StorageOperationFailedCondition)
-
-	previous := obj.Status.Artifact
-	size := stored.Size
-	url := artifactURL("helmcharts", obj.Namespace, obj.Name)
-	obj.Status.Artifact = &common.Artifact{
-		Path:           stored.Path,
-		URL:            url,
-		Revision:       cv.Version,
-		Digest:         stored.Digest,
-		LastUpdateTime: metav1.NewTime(stored.LastUpdateTime),
-		Size:           &size,
-	}
-	obj.Status.URL = url
-	obj.Status.ObservedChartName = obj.Spec.Chart
-	obj.Status.ObservedSourceArtifactRevision = repo.Status.Artifact.Revision
-	obj.Status.ObservedValuesFiles = nil
-	apimeta.SetStatusCondition(&obj.Status.Conditions, metav1.Condition{Type: source.ArtifactInStorageCondition, Status: metav1.ConditionTrue,
-		Reason: source.ChartPullSucceededReason, Message: msg, ObservedGeneration: obj.Generation})
-	if previous == nil || previous.Revision != cv.Version || previous.Digest != stored.Digest {
-		r.Events.Event(obj, corev1.EventTypeNormal, source.ChartPullSucceededReason, msg)
-	}
-	if _, err := r.Store.GC(key, stored.Path); err != nil {
-		// Old artifacts linger; the next run retries. Not worth a failure.
-		r.Events.Eventf(obj, corev1.EventTypeWarning, source.StorageOperationFailedCondition, "garbage collection failed: %v", err)
-	}
-	return msg, nil
+	return r.storeChart(ctx, obj, out)
 }
 
-// pulledMessage is Flux's Ready message for a chart from a HelmRepository.
-func pulledMessage(chart, version string) string {
-	return "pulled '" + chart + "' chart with version '" + version + "'"
+// chartMessage is Flux's Ready message: a chart is "pulled" when it is
+// stored as the HelmRepository serves it, "packaged" when it was built.
+func chartMessage(obj *sourcev1.HelmChart, chart, version string) string {
+	verb := "pulled"
+	if chartReason(obj) == source.ChartPackageSucceededReason {
+		verb = "packaged"
+	}
+	return verb + " '" + chart + "' chart with version '" + version + "'"
+}
+
+// chartReason is Ready's reason on success.
+func chartReason(obj *sourcev1.HelmChart) string {
+	if obj.Spec.SourceRef.Kind != source.HelmRepositoryKind || len(obj.Spec.ValuesFiles) > 0 {
+		return source.ChartPackageSucceededReason
+	}
+	return source.ChartPullSucceededReason
 }
 
 // unsupportedChart says what this server cannot do yet; retrying cannot
 // help until the spec changes.
 func unsupportedChart(obj *sourcev1.HelmChart) error {
 	switch {
-	case obj.Spec.SourceRef.Kind != source.HelmRepositoryKind:
-		return loop.Stallf(chartPullErrorReason,
-			"spec.sourceRef.kind '%s' is not supported yet: this server builds charts from HelmRepository sources only", obj.Spec.SourceRef.Kind)
-	case len(obj.Spec.ValuesFiles) > 0:
-		return loop.Stallf(chartPullErrorReason, "spec.valuesFiles is not supported yet; remove it to use the chart's default values")
 	case obj.Spec.Verify != nil:
 		return loop.Stallf(source.VerificationError, "spec.verify is not supported yet; remove it to use the chart unverified")
 	}
 	// spec.reconcileStrategy only matters for GitRepository and Bucket
 	// sources: a chart from a HelmRepository changes with its version.
+	// Validation limits spec.sourceRef.kind to the three kinds.
 	return nil
 }
 
