@@ -3,6 +3,7 @@
 package apiserver
 
 import (
+	"errors"
 	"io"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -79,8 +80,11 @@ func (c completedConfig) New() (*GitOpsServer, error) {
 // artifactOpener serves /artifact subresources from the artifact store.
 type artifactOpener struct{ store *artifact.Store }
 
-func (o artifactOpener) OpenArtifact(path string) (io.ReadCloser, int64, error) {
-	f, info, err := o.store.Open(path)
+func (o artifactOpener) OpenArtifact(kind, namespace, name, path string) (io.ReadCloser, int64, error) {
+	f, info, err := o.store.OpenFor(artifact.Key{Kind: kind, Namespace: namespace, Name: name}, path)
+	if errors.Is(err, artifact.ErrNotFound) {
+		return nil, 0, registry.ErrArtifactNotFound
+	}
 	if err != nil {
 		return nil, 0, err
 	}

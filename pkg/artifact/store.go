@@ -367,3 +367,16 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 	}
 	return c.r.Read(p)
 }
+
+// OpenFor opens p only if it is one of key's own artifacts, so a status
+// naming another object's artifact cannot be used to read that one.
+func (s *Store) OpenFor(key Key, p string) (io.ReadCloser, *Artifact, error) {
+	dir, err := key.dir()
+	if err != nil {
+		return nil, nil, err
+	}
+	if path.Dir(p) != dir {
+		return nil, nil, fmt.Errorf("%w: %s is not an artifact of %s", ErrUnsafePath, p, key)
+	}
+	return s.Open(p)
+}

@@ -391,3 +391,27 @@ func TestStore_ConcurrentUseOfOneKey(t *testing.T) {
 		t.Errorf("temporary files left behind: %v", got)
 	}
 }
+
+func TestStore_OpenForRefusesAnotherObjectsArtifact(t *testing.T) {
+	s, err := NewStore(t.TempDir(), StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "a.yaml"), []byte("a: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	theirs := Key{Kind: "GitRepository", Namespace: "tenant-a", Name: "secret-app"}
+	a, err := s.Put(context.Background(), theirs, src, ArchiveOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.OpenFor(Key{Kind: "ExternalArtifact", Namespace: "tenant-b", Name: "mine"}, a.Path); !errors.Is(err, ErrUnsafePath) {
+		t.Errorf("opened another object's artifact: %v", err)
+	}
+	f, _, err := s.OpenFor(theirs, a.Path)
+	if err != nil {
+		t.Fatalf("owner cannot open its artifact: %v", err)
+	}
+	f.Close()
+}

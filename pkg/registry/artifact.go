@@ -2,12 +2,14 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
@@ -19,9 +21,14 @@ import (
 // ArtifactOpener opens stored artifacts; the artifact store implements it
 // (wired in pkg/apiserver), so the registry never imports the workers.
 type ArtifactOpener interface {
-	// OpenArtifact opens the artifact at path (status.artifact.path).
-	OpenArtifact(path string) (io.ReadCloser, int64, error)
+	// OpenArtifact opens the artifact at path (status.artifact.path) if it
+	// belongs to the object kind/namespace/name; ErrArtifactNotFound when
+	// it is gone.
+	OpenArtifact(kind, namespace, name, path string) (io.ReadCloser, int64, error)
 }
+
+// ErrArtifactNotFound is what an ArtifactOpener returns for a missing file.
+var ErrArtifactNotFound = errors.New("artifact not found")
 
 // Deps are what subresources need from the rest of the server.
 type Deps struct {
@@ -39,6 +46,7 @@ const (
 // current artifact (application/gzip). Access is the RBAC verb `get` on
 // the `<resource>/artifact` subresource.
 type ArtifactREST struct {
+	kind     string
 	store    *genericregistry.Store
 	opener   ArtifactOpener
 	artifact func(runtime.Object) *common.Artifact
@@ -48,8 +56,8 @@ var _ rest.Connecter = &ArtifactREST{}
 
 // NewArtifactREST returns the /artifact subresource of a kind whose
 // artifact is read by artifactOf.
-func NewArtifactREST(store *genericregistry.Store, opener ArtifactOpener, artifactOf func(runtime.Object) *common.Artifact) *ArtifactREST {
-	return &ArtifactREST{store: store, opener: opener, artifact: artifactOf}
+func NewArtifactREST(kind string, store *genericregistry.Store, opener ArtifactOpener, artifactOf func(runtime.Object) *common.Artifact) *ArtifactREST {
+	return &ArtifactREST{kind: kind, store: store, opener: opener, artifact: artifactOf}
 }
 
 // New implements rest.Storage.
@@ -77,10 +85,17 @@ func (r *ArtifactREST) Connect(ctx context.Context, name string, _ runtime.Objec
 	if r.opener == nil {
 		return nil, apierrors.NewServiceUnavailable("the artifact store is not configured")
 	}
-	f, size, err := r.opener.OpenArtifact(a.Path)
+	m, err := meta.Accessor(obj)
 	if err != nil {
+		return nil, err
+	}
+	f, size, err := r.opener.OpenArtifact(r.kind, m.GetNamespace(), name, a.Path)
+	if errors.Is(err, ErrArtifactNotFound) {
 		// Stored but gone (e.g. collected): the worker stores it again.
 		return nil, apierrors.NewNotFound(r.store.DefaultQualifiedResource, name+"/artifact")
+	}
+	if err != nil {
+		return nil, apierrors.NewInternalError(fmt.Errorf("opening the artifact of %s %s: %w", r.kind, name, err))
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		defer f.Close()

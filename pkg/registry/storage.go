@@ -119,7 +119,7 @@ func NewStorage(scheme *runtime.Scheme, k *Kind, optsGetter generic.RESTOptionsG
 	statusStore.ResetFieldsStrategy = ss
 	st := &Storage{REST: &REST{Store: store, kind: k}, Status: &StatusREST{store: &statusStore}}
 	if k.Artifact != nil {
-		st.Artifact = NewArtifactREST(store, deps.Artifacts, k.Artifact)
+		st.Artifact = NewArtifactREST(k.GroupKind.Kind, store, deps.Artifacts, k.Artifact)
 	}
 	if k.Reconcilable {
 		st.Reconcile = NewReconcileREST(store, k)

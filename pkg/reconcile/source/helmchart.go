@@ -156,7 +156,7 @@ func (r *HelmChartReconciler) repository(obj *sourcev1.HelmChart) (*sourcev1.Hel
 
 // index reads the repository's index from its stored artifact.
 func (r *HelmChartReconciler) index(repo *sourcev1.HelmRepository) (*helmrepo.Index, error) {
-	rc, _, err := r.Store.Open(repo.Status.Artifact.Path)
+	rc, _, err := r.Store.OpenFor(artifact.Key{Kind: source.HelmRepositoryKind, Namespace: repo.Namespace, Name: repo.Name}, repo.Status.Artifact.Path)
 	if errors.Is(err, artifact.ErrNotFound) {
 		// The HelmRepository worker stores it again on its next run.
 		return nil, loop.Waitf(sourceUnavailableReason, helmChartSourceRetryAfter, "the artifact of HelmRepository '%s/%s' is not in storage", repo.Namespace, repo.Name)

@@ -135,7 +135,7 @@ func (r *HelmChartReconciler) sourceArtifact(obj *sourcev1.HelmChart) (*common.A
 
 // extractSource unpacks the source's artifact into dir.
 func (r *HelmChartReconciler) extractSource(kind, ns, name string, a *common.Artifact, dir string) error {
-	rc, _, err := r.Store.Open(a.Path)
+	rc, _, err := r.Store.OpenFor(artifact.Key{Kind: kind, Namespace: ns, Name: name}, a.Path)
 	if errors.Is(err, artifact.ErrNotFound) {
 		return loop.Waitf(sourceUnavailableReason, helmChartSourceRetryAfter, "the artifact of %s '%s/%s' is not in storage", kind, ns, name)
 	}
