@@ -97,7 +97,7 @@ func (r *GitRepositoryReconciler) reconcile(ctx context.Context, obj *sourcev1.G
 		setFetchFailed(&obj.Status.Conditions, obj.Generation, err)
 		return "", err
 	}
-	if err := r.copyIncludes(ctx, obj, dir, included); err != nil {
+	if err := r.copyIncludes(obj, dir, included); err != nil {
 		return "", err
 	}
 

@@ -1,8 +1,8 @@
 package source
 
 import (
-	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -58,78 +58,110 @@ func sameArtifacts(a, b []*common.Artifact) bool {
 
 // copyIncludes unpacks each included artifact and copies its fromPath into
 // dir at toPath (default: the included repository's name), replacing what
-// the checkout had there.
-func (r *GitRepositoryReconciler) copyIncludes(ctx context.Context, obj *sourcev1.GitRepository, dir string, arts []*common.Artifact) error {
+// the checkout had there. Every write and removal in dir goes through an
+// os.Root, so a symlink committed to the repository cannot redirect them
+// outside the checkout.
+func (r *GitRepositoryReconciler) copyIncludes(obj *sourcev1.GitRepository, dir string, arts []*common.Artifact) error {
+	if len(obj.Spec.Include) == 0 {
+		return nil
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return loop.Failf(source.DirCreationFailedReason, "failed to open the checkout: %w", err)
+	}
+	defer root.Close()
 	for i, inc := range obj.Spec.Include {
 		toPath := inc.ToPath
 		if toPath == "" {
 			toPath = inc.GitRepositoryRef.Name
 		}
-		dst, err := within(dir, toPath)
+		to, err := cleanRel(toPath)
 		if err != nil {
 			return loop.Stallf(source.InvalidPathReason, "spec.include[%d].toPath: %v", i, err)
 		}
-		tmp, err := os.MkdirTemp(r.TmpDir, "include-")
+		from, err := cleanRel(inc.FromPath)
 		if err != nil {
-			return loop.Failf(source.DirCreationFailedReason, "failed to create a working directory: %w", err)
+			return loop.Stallf(source.InvalidPathReason, "spec.include[%d].fromPath: %v", i, err)
 		}
-		err = r.unpack(arts[i].Path, tmp)
-		if err == nil {
-			var src string
-			if src, err = within(tmp, inc.FromPath); err == nil {
-				if err = os.RemoveAll(dst); err == nil {
-					err = copyTree(src, dst)
-				}
-			}
-		}
-		os.RemoveAll(tmp)
-		if err != nil {
+		if err := r.includeOne(obj.Namespace, inc.GitRepositoryRef.Name, arts[i], from, root, to); err != nil {
 			return loop.Failf(source.IncludeUnavailableCondition, "failed to include GitRepository '%s': %w", inc.GitRepositoryRef.Name, err)
 		}
 	}
 	return nil
 }
 
-func (r *GitRepositoryReconciler) unpack(path, dst string) error {
-	f, _, err := r.Store.Open(path)
+// includeOne unpacks one included artifact (our own archive: regular files
+// and directories only) and copies from into root at to.
+func (r *GitRepositoryReconciler) includeOne(namespace, name string, a *common.Artifact, from string, root *os.Root, to string) error {
+	tmp, err := os.MkdirTemp(r.TmpDir, "include-")
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	return artifact.Extract(f, dst, artifact.ExtractOptions{MaxSize: r.MaxFetchSize})
-}
-
-// within joins rel to root, refusing results outside root.
-func within(root, rel string) (string, error) {
-	p := filepath.Join(root, filepath.FromSlash(rel))
-	if p != root && !strings.HasPrefix(p, root+string(filepath.Separator)) {
-		return "", fmt.Errorf("path %q leaves the source root", rel)
+	defer os.RemoveAll(tmp)
+	f, _, err := r.Store.OpenFor(artifact.Key{Kind: source.GitRepositoryKind, Namespace: namespace, Name: name}, a.Path)
+	if err != nil {
+		return err
 	}
-	return p, nil
-}
-
-// copyTree copies regular files and directories (archives hold nothing else).
-func copyTree(src, dst string) error {
+	err = artifact.Extract(f, tmp, artifact.ExtractOptions{MaxSize: r.MaxFetchSize})
+	f.Close()
+	if err != nil {
+		return err
+	}
+	if to != "." {
+		if err := root.RemoveAll(to); err != nil {
+			return err
+		}
+	}
+	src := filepath.Join(tmp, from)
 	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
+		target := filepath.Join(to, rel)
 		switch {
 		case d.IsDir():
-			return os.MkdirAll(target, 0o755)
+			return root.MkdirAll(target, 0o755)
 		case d.Type().IsRegular():
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(target, b, info.Mode().Perm())
+			return copyFileInRoot(p, root, target)
 		}
 		return nil
 	})
+}
+
+func copyFileInRoot(src string, root *os.Root, target string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	info, err := in.Stat()
+	if err != nil {
+		return err
+	}
+	out, err := root.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, info.Mode().Perm())
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// cleanRel returns a clean relative path, refusing absolute paths and any
+// ".." that would leave the root ("" means the root itself: ".").
+func cleanRel(p string) (string, error) {
+	if filepath.IsAbs(p) {
+		return "", fmt.Errorf("path %q is absolute", p)
+	}
+	c := filepath.Clean("/" + p)
+	if filepath.Clean(p) != strings.TrimPrefix(c, "/") && !(p == "" || p == ".") {
+		return "", fmt.Errorf("path %q leaves the source root", p)
+	}
+	if c == "/" {
+		return ".", nil
+	}
+	return strings.TrimPrefix(c, "/"), nil
 }

@@ -4,7 +4,9 @@
 package validation
 
 import (
+	"path"
 	"regexp"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -76,6 +78,8 @@ func validateGitRepositorySpec(spec *source.GitRepositorySpec, fld *field.Path) 
 	for i := range spec.Include {
 		errs = append(errs, commonvalidation.ValidateLocalObjectReference(spec.Include[i].GitRepositoryRef,
 			fld.Child("include").Index(i).Child("repository"))...)
+		errs = append(errs, validateRelativePath(spec.Include[i].FromPath, fld.Child("include").Index(i).Child("fromPath"))...)
+		errs = append(errs, validateRelativePath(spec.Include[i].ToPath, fld.Child("include").Index(i).Child("toPath"))...)
 	}
 	return errs
 }
@@ -303,6 +307,21 @@ func validateVerification(provider string, secretRef *common.LocalObjectReferenc
 func validateAccessFrom(acl *common.AccessFrom, fld *field.Path) field.ErrorList {
 	if acl != nil && acl.NamespaceSelectors == nil {
 		return field.ErrorList{field.Required(fld.Child("namespaceSelectors"), "")}
+	}
+	return nil
+}
+
+// validateRelativePath accepts a path inside the source tree: not absolute,
+// and no ".." that climbs above the root.
+func validateRelativePath(p string, fld *field.Path) field.ErrorList {
+	if p == "" {
+		return nil
+	}
+	if path.IsAbs(p) {
+		return field.ErrorList{field.Invalid(fld, p, "must be relative to the source root")}
+	}
+	if c := path.Clean(p); c == ".." || strings.HasPrefix(c, "../") {
+		return field.ErrorList{field.Invalid(fld, p, "must not leave the source root")}
 	}
 	return nil
 }

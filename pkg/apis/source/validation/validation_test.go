@@ -347,3 +347,28 @@ func TestValidateStatusUpdate_ChecksConditionsAndArtifact(t *testing.T) {
 		})
 	}
 }
+
+func TestValidateGitRepository_IncludePathsStayInside(t *testing.T) {
+	for _, tc := range []struct {
+		from, to string
+		field    string
+	}{
+		{"deploy", "policies", ""},
+		{"../x", "p", "spec.include[0].fromPath"},
+		{"a", "/etc", "spec.include[0].toPath"},
+		{"a", "x/../../y", "spec.include[0].toPath"},
+	} {
+		obj := &source.GitRepository{
+			ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: "ns"},
+			Spec: source.GitRepositorySpec{URL: "https://example.com/r.git", Interval: "1m",
+				Include: []source.GitRepositoryInclude{{GitRepositoryRef: common.LocalObjectReference{Name: "shared"}, FromPath: tc.from, ToPath: tc.to}}},
+		}
+		errs := ValidateGitRepository(obj)
+		if tc.field == "" && len(errs) != 0 {
+			t.Errorf("%s -> %s: %v", tc.from, tc.to, errs)
+		}
+		if tc.field != "" && (len(errs) != 1 || errs[0].Field != tc.field) {
+			t.Errorf("%s -> %s: got %v, want one error on %s", tc.from, tc.to, errs, tc.field)
+		}
+	}
+}
