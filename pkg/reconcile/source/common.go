@@ -37,7 +37,8 @@ func reasonOf(err error, fallback string) string {
 
 // run is what every source kind does around its own reconcile function:
 // honour suspend, record the handled reconcile request, summarise Ready /
-// Reconciling / Stalled from the outcome, observe the generation, emit a
+// Reconciling / Stalled from the outcome, observe the generation (on
+// success or stall only), emit a
 // Warning event on failure, and requeue at the interval.
 func (e *Env) run(obj sourceObject, s sourceState, reconcile func() (string, error)) loop.Result {
 	if s.suspend {
@@ -58,7 +59,12 @@ func (e *Env) run(obj sourceObject, s sourceState, reconcile func() (string, err
 		SuccessReason: s.successReason, SuccessMessage: msg,
 		FailureReason: s.failureReason,
 	})
-	*s.observedGeneration = obj.GetGeneration()
+	// The generation counts as observed once it was fully handled (or can
+	// not be until it changes), as in Flux: after a transient failure the
+	// next run must not skip as if the new spec had been built.
+	if outcome, _ := loop.Classify(err, ""); outcome == loop.Succeeded || outcome == loop.Stalled {
+		*s.observedGeneration = obj.GetGeneration()
+	}
 	if err != nil {
 		e.Events.Event(obj, corev1.EventTypeWarning, reasonOf(err, s.failureReason), err.Error())
 	}
