@@ -76,6 +76,10 @@ func (m *Manager) Start(ctx context.Context, loopback *rest.Config) error {
 	if m.opts.HostConfig == nil {
 		return fmt.Errorf("workers need a kubeconfig for the host cluster (--kubeconfig or in-cluster)")
 	}
+	// Checkouts left by a crash are never reused: start empty.
+	if err := os.RemoveAll(m.opts.TmpDir); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(m.opts.TmpDir, 0o700); err != nil {
 		return err
 	}

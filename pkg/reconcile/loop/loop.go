@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"sync"
 	"time"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
@@ -149,10 +150,19 @@ func (c *Controller[T]) Run(ctx context.Context) error {
 		return fmt.Errorf("%s: informer cache did not sync", c.cfg.Kind)
 	}
 	klog.InfoS("Starting workers", "kind", c.cfg.Kind, "workers", c.cfg.Workers)
+	var wg sync.WaitGroup
 	for i := 0; i < c.cfg.Workers; i++ {
-		go wait.UntilWithContext(ctx, c.work, time.Second)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			wait.UntilWithContext(ctx, c.work, time.Second)
+		}()
 	}
 	<-ctx.Done()
+	// Stop handing out work and wait for runs in progress, so a controller
+	// started after a lost and regained Lease never overlaps this one.
+	c.queue.ShutDown()
+	wg.Wait()
 	return nil
 }
 
