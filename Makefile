@@ -37,8 +37,9 @@ test-unit:
 	$(GO) test $(GOTEST_FLAGS) ./pkg/... ./cmd/...
 
 ## test-integration: real etcd, kube-apiserver and gitops-apiserver on loopback.
+## -count=1: the test cache cannot see the binaries these tests run.
 test-integration: tools build
-	GITOPS_BIN_DIR=$(BIN) $(GO) test $(GOTEST_FLAGS) -timeout 20m ./test/...
+	GITOPS_BIN_DIR=$(BIN) $(GO) test $(GOTEST_FLAGS) -count=1 -timeout 20m ./test/...
 
 codegen:
 	hack/update-codegen.sh

@@ -6,17 +6,27 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"time"
 
+	"go.etcd.io/etcd/client/pkg/v3/transport"
 	"go.etcd.io/etcd/server/v3/embed"
 	"k8s.io/klog/v2"
+
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/deploy"
 )
 
 // embeddedEtcd is a single-member etcd serving only loopback, so one binary
-// runs with no other service.
+// runs with no other service. Its client and peer ports require TLS client
+// certificates (made at every start, in a 0700 directory), so no other
+// process sharing the network namespace can read or write the objects.
 type embeddedEtcd struct {
 	etcd      *embed.Etcd
 	clientURL string
+	// client is the certificate gitops-apiserver presents; caFile signs it
+	// and the server certificate.
+	client deploy.KeyPair
+	caFile string
 }
 
 // startEmbeddedEtcd starts etcd with its data in dir and waits until it
@@ -33,6 +43,10 @@ func startEmbeddedEtcd(ctx context.Context, dir string) (*embeddedEtcd, error) {
 	if err != nil {
 		return nil, err
 	}
+	pki, err := etcdPKI(filepath.Join(filepath.Dir(dir), "etcd-pki"))
+	if err != nil {
+		return nil, fmt.Errorf("certificates for the embedded etcd: %w", err)
+	}
 	cfg := embed.NewConfig()
 	cfg.Name = "gitops-apiserver"
 	cfg.Dir = dir
@@ -41,8 +55,11 @@ func startEmbeddedEtcd(ctx context.Context, dir string) (*embeddedEtcd, error) {
 	cfg.ListenPeerUrls = []url.URL{*peerURL}
 	cfg.AdvertisePeerUrls = []url.URL{*peerURL}
 	cfg.InitialCluster = cfg.Name + "=" + peerURL.String()
+	cfg.ClientTLSInfo = transport.TLSInfo{CertFile: pki.server.CertFile, KeyFile: pki.server.KeyFile, TrustedCAFile: pki.ca, ClientCertAuth: true}
+	cfg.PeerTLSInfo = cfg.ClientTLSInfo
 	cfg.LogLevel = "warn"
-	// A restart with existing data must not try to bootstrap a new cluster.
+	// "new" only matters on the first start: with data in dir, etcd
+	// restarts its existing single-member cluster.
 	cfg.ClusterState = embed.ClusterStateFlagNew
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
@@ -58,7 +75,37 @@ func startEmbeddedEtcd(ctx context.Context, dir string) (*embeddedEtcd, error) {
 		return nil, ctx.Err()
 	}
 	klog.InfoS("Embedded etcd ready", "dataDir", dir, "url", clientURL.String())
-	return &embeddedEtcd{etcd: e, clientURL: clientURL.String()}, nil
+	return &embeddedEtcd{etcd: e, clientURL: clientURL.String(), client: pki.client, caFile: pki.ca}, nil
+}
+
+type etcdCerts struct {
+	ca             string
+	server, client deploy.KeyPair
+}
+
+// etcdPKI makes a fresh CA, a loopback server certificate and a client
+// certificate in dir (replacing any from an earlier start).
+func etcdPKI(dir string) (*etcdCerts, error) {
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	ca, err := deploy.NewCA(dir, "etcd")
+	if err != nil {
+		return nil, err
+	}
+	server, err := ca.Serving(dir, "etcd-server", "localhost")
+	if err != nil {
+		return nil, err
+	}
+	// etcd checks peer certificates for client use too.
+	client, err := ca.Client(dir, "etcd-client", "gitops-apiserver")
+	if err != nil {
+		return nil, err
+	}
+	return &etcdCerts{ca: ca.CertFile, server: server, client: client}, nil
 }
 
 // Close stops etcd.
@@ -76,5 +123,5 @@ func freeLoopbackURL() (*url.URL, error) {
 	if err := l.Close(); err != nil {
 		return nil, err
 	}
-	return &url.URL{Scheme: "http", Host: addr}, nil
+	return &url.URL{Scheme: "https", Host: addr}, nil
 }

@@ -51,7 +51,9 @@ func (o *Options) Run(ctx context.Context) error {
 			return err
 		}
 		defer e.Close()
-		o.Recommended.Etcd.StorageConfig.Transport.ServerList = []string{e.clientURL}
+		t := &o.Recommended.Etcd.StorageConfig.Transport
+		t.ServerList = []string{e.clientURL}
+		t.CertFile, t.KeyFile, t.TrustedCAFile = e.client.CertFile, e.client.KeyFile, e.caFile
 	}
 	cfg, err := o.Config()
 	if err != nil {
