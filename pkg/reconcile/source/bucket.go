@@ -118,8 +118,7 @@ func (r *BucketReconciler) reconcile(ctx context.Context, obj *sourcev1.Bucket) 
 
 // fetchFailed records err as the FetchFailed condition and returns it.
 func (r *BucketReconciler) fetchFailed(obj *sourcev1.Bucket, err error) error {
-	apimeta.SetStatusCondition(&obj.Status.Conditions, metav1.Condition{Type: source.FetchFailedCondition, Status: metav1.ConditionTrue,
-		Reason: reasonOf(err, source.BucketOperationFailedReason), Message: err.Error(), ObservedGeneration: obj.Generation})
+	setFetchFailed(&obj.Status.Conditions, obj.Generation, err, source.BucketOperationFailedReason)
 	return err
 }
 

@@ -3,9 +3,6 @@ package source
 import (
 	"context"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source"
 	sourcev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/bucket"
@@ -28,7 +25,7 @@ func (r *BucketReconciler) client(ctx context.Context, obj *sourcev1.Bucket) (*b
 		MaxSize:  r.MaxFetchSize,
 	}
 	if ref := obj.Spec.SecretRef; ref != nil {
-		secret, err := r.secret(ctx, obj, ref.Name, "spec.secretRef", source.AuthenticationFailedReason)
+		secret, err := r.getSecret(ctx, obj.Namespace, ref.Name, "spec.secretRef", source.AuthenticationFailedReason)
 		if err != nil {
 			return nil, err
 		}
@@ -39,7 +36,7 @@ func (r *BucketReconciler) client(ctx context.Context, obj *sourcev1.Bucket) (*b
 		opts.Credentials = creds
 	}
 	if ref := obj.Spec.CertSecretRef; ref != nil {
-		secret, err := r.secret(ctx, obj, ref.Name, "spec.certSecretRef", source.AuthenticationFailedReason)
+		secret, err := r.getSecret(ctx, obj.Namespace, ref.Name, "spec.certSecretRef", source.AuthenticationFailedReason)
 		if err != nil {
 			return nil, err
 		}
@@ -50,7 +47,7 @@ func (r *BucketReconciler) client(ctx context.Context, obj *sourcev1.Bucket) (*b
 		opts.TLS = cfg
 	}
 	if ref := obj.Spec.ProxySecretRef; ref != nil {
-		secret, err := r.secret(ctx, obj, ref.Name, "spec.proxySecretRef", source.BucketOperationFailedReason)
+		secret, err := r.getSecret(ctx, obj.Namespace, ref.Name, "spec.proxySecretRef", source.BucketOperationFailedReason)
 		if err != nil {
 			return nil, err
 		}
@@ -66,17 +63,4 @@ func (r *BucketReconciler) client(ctx context.Context, obj *sourcev1.Bucket) (*b
 		return nil, loop.Stallf(source.URLInvalidReason, "spec.endpoint: %w", err)
 	}
 	return c, nil
-}
-
-// secret reads a referenced Secret. A missing Secret is retried: it may be
-// created after the Bucket.
-func (r *BucketReconciler) secret(ctx context.Context, obj *sourcev1.Bucket, name, field, reason string) (*corev1.Secret, error) {
-	secret, err := r.Secret(ctx, obj.Namespace, name)
-	if apierrors.IsNotFound(err) {
-		return nil, loop.Failf(reason, "secret '%s' (%s) not found", secretName(obj, name), field)
-	}
-	if err != nil {
-		return nil, loop.Failf(reason, "failed to get secret '%s' (%s): %w", secretName(obj, name), field, err)
-	}
-	return secret, nil
 }

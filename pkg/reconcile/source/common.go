@@ -1,14 +1,18 @@
 package source
 
 import (
+	"context"
 	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 )
 
@@ -89,4 +93,23 @@ type sourceState struct {
 	successReason string
 	// failureReason is reported for errors that carry no reason.
 	failureReason string
+}
+
+// getSecret reads a Secret an object refers to in field (e.g.
+// "spec.secretRef"); failures carry reason and never the Secret's data.
+func (e *Env) getSecret(ctx context.Context, namespace, name, field, reason string) (*corev1.Secret, error) {
+	secret, err := e.Secret(ctx, namespace, name)
+	switch {
+	case apierrors.IsNotFound(err) || (err == nil && secret == nil):
+		return nil, loop.Failf(reason, "secret '%s/%s' (%s) not found", namespace, name, field)
+	case err != nil:
+		return nil, loop.Failf(reason, "failed to get secret '%s/%s' (%s): %w", namespace, name, field, err)
+	}
+	return secret, nil
+}
+
+// setFetchFailed records FetchFailed=True with err's reason (or fallback).
+func setFetchFailed(conds *[]metav1.Condition, generation int64, err error, fallbackReason string) {
+	apimeta.SetStatusCondition(conds, metav1.Condition{Type: source.FetchFailedCondition, Status: metav1.ConditionTrue,
+		Reason: reasonOf(err, fallbackReason), Message: err.Error(), ObservedGeneration: generation})
 }

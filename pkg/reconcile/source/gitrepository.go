@@ -10,7 +10,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/record"
@@ -62,13 +61,13 @@ func (r *GitRepositoryReconciler) Reconcile(ctx context.Context, obj *sourcev1.G
 func (r *GitRepositoryReconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository) (string, error) {
 	opts, err := r.gitOptions(ctx, obj)
 	if err != nil {
-		setFetchFailed(&obj.Status.Conditions, obj.Generation, err)
+		setFetchFailed(&obj.Status.Conditions, obj.Generation, err, source.GitOperationFailedReason)
 		return "", err
 	}
 	revision, err := git.Resolve(ctx, opts)
 	if err != nil {
 		err = loop.Failf(gitReason(err), "failed to resolve %s: %w", refDescription(obj.Spec.Reference), err)
-		setFetchFailed(&obj.Status.Conditions, obj.Generation, err)
+		setFetchFailed(&obj.Status.Conditions, obj.Generation, err, source.GitOperationFailedReason)
 		return "", err
 	}
 	apimeta.RemoveStatusCondition(&obj.Status.Conditions, source.FetchFailedCondition)
@@ -94,7 +93,7 @@ func (r *GitRepositoryReconciler) reconcile(ctx context.Context, obj *sourcev1.G
 	commit, err := git.Checkout(ctx, dir, opts)
 	if err != nil {
 		err = loop.Failf(gitReason(err), "failed to checkout and determine revision: %w", err)
-		setFetchFailed(&obj.Status.Conditions, obj.Generation, err)
+		setFetchFailed(&obj.Status.Conditions, obj.Generation, err, source.GitOperationFailedReason)
 		return "", err
 	}
 	if err := r.copyIncludes(obj, dir, included); err != nil {
@@ -156,12 +155,9 @@ func (r *GitRepositoryReconciler) gitOptions(ctx context.Context, obj *sourcev1.
 		}
 	}
 	if obj.Spec.SecretRef != nil {
-		secret, err := r.Secret(ctx, obj.Namespace, obj.Spec.SecretRef.Name)
+		secret, err := r.getSecret(ctx, obj.Namespace, obj.Spec.SecretRef.Name, "spec.secretRef", source.AuthenticationFailedReason)
 		if err != nil {
-			if apierrors.IsNotFound(err) {
-				return opts, loop.Failf(source.AuthenticationFailedReason, "secret '%s/%s' not found", obj.Namespace, obj.Spec.SecretRef.Name)
-			}
-			return opts, loop.Failf(source.AuthenticationFailedReason, "failed to get secret '%s/%s': %w", obj.Namespace, obj.Spec.SecretRef.Name, err)
+			return opts, err
 		}
 		auth, err := git.AuthFromSecret(obj.Spec.URL, secret.Data)
 		if err != nil {
@@ -178,11 +174,6 @@ func gitReason(err error) string {
 		return source.AuthenticationFailedReason
 	}
 	return source.GitOperationFailedReason
-}
-
-func setFetchFailed(conds *[]metav1.Condition, generation int64, err error) {
-	apimeta.SetStatusCondition(conds, metav1.Condition{Type: source.FetchFailedCondition, Status: metav1.ConditionTrue,
-		Reason: reasonOf(err, source.GitOperationFailedReason), Message: err.Error(), ObservedGeneration: generation})
 }
 
 func refDescription(ref *sourcev1.GitRepositoryRef) string {

@@ -44,13 +44,13 @@ func (r *OCIRepositoryReconciler) Reconcile(ctx context.Context, obj *sourcev1.O
 func (r *OCIRepositoryReconciler) reconcile(ctx context.Context, obj *sourcev1.OCIRepository) (string, error) {
 	opts, err := r.ociOptions(ctx, obj)
 	if err != nil {
-		setOCIFetchFailed(obj, err)
+		setFetchFailed(&obj.Status.Conditions, obj.Generation, err, source.OCIPullFailedReason)
 		return "", err
 	}
 	resolved, err := oci.Resolve(ctx, opts)
 	if err != nil {
 		err = ociError(err, "failed to determine artifact digest for %s of '%s'", opts.Ref, obj.Spec.URL)
-		setOCIFetchFailed(obj, err)
+		setFetchFailed(&obj.Status.Conditions, obj.Generation, err, source.OCIPullFailedReason)
 		return "", err
 	}
 	if r.upToDate(obj, resolved) {
@@ -69,7 +69,7 @@ func (r *OCIRepositoryReconciler) reconcile(ctx context.Context, obj *sourcev1.O
 				Reason: source.ArchiveOperationFailedReason, Message: err.Error(), ObservedGeneration: obj.Generation})
 			return "", err
 		}
-		setOCIFetchFailed(obj, err)
+		setFetchFailed(&obj.Status.Conditions, obj.Generation, err, source.OCIPullFailedReason)
 		return "", err
 	}
 	apimeta.RemoveStatusCondition(&obj.Status.Conditions, source.FetchFailedCondition)
@@ -206,11 +206,6 @@ func ociError(err error, format string, args ...interface{}) error {
 		return loop.Stallf(source.OCIPullFailedReason, "%s: %w", msg, err)
 	}
 	return loop.Failf(source.OCIPullFailedReason, "%s: %w", msg, err)
-}
-
-func setOCIFetchFailed(obj *sourcev1.OCIRepository, err error) {
-	apimeta.SetStatusCondition(&obj.Status.Conditions, metav1.Condition{Type: source.FetchFailedCondition, Status: metav1.ConditionTrue,
-		Reason: reasonOf(err, source.OCIPullFailedReason), Message: err.Error(), ObservedGeneration: obj.Generation})
 }
 
 // layerSelector applies the defaults: the first layer, extracted.

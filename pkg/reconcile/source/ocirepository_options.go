@@ -3,9 +3,6 @@ package source
 import (
 	"context"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source"
 	sourcev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/oci"
@@ -52,7 +49,7 @@ func (r *OCIRepositoryReconciler) ociOptions(ctx context.Context, obj *sourcev1.
 	}
 
 	if spec.SecretRef != nil {
-		secret, err := r.secret(ctx, obj.Namespace, spec.SecretRef.Name)
+		secret, err := r.getSecret(ctx, obj.Namespace, spec.SecretRef.Name, "spec.secretRef", source.AuthenticationFailedReason)
 		if err != nil {
 			return opts, err
 		}
@@ -69,7 +66,7 @@ func (r *OCIRepositoryReconciler) ociOptions(ctx context.Context, obj *sourcev1.
 		opts.Credentials = creds
 	}
 	if spec.CertSecretRef != nil {
-		secret, err := r.secret(ctx, obj.Namespace, spec.CertSecretRef.Name)
+		secret, err := r.getSecret(ctx, obj.Namespace, spec.CertSecretRef.Name, "spec.certSecretRef", source.AuthenticationFailedReason)
 		if err != nil {
 			return opts, err
 		}
@@ -80,19 +77,4 @@ func (r *OCIRepositoryReconciler) ociOptions(ctx context.Context, obj *sourcev1.
 		opts.TLS = tls
 	}
 	return opts, nil
-}
-
-// secret reads a referenced Secret; errors carry Flux's
-// AuthenticationFailed reason and are retried (the Secret may appear).
-func (r *OCIRepositoryReconciler) secret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
-	secret, err := r.Secret(ctx, namespace, name)
-	switch {
-	case apierrors.IsNotFound(err):
-		return nil, loop.Failf(source.AuthenticationFailedReason, "secret '%s/%s' not found", namespace, name)
-	case err != nil:
-		return nil, loop.Failf(source.AuthenticationFailedReason, "failed to get secret '%s/%s': %w", namespace, name, err)
-	case secret == nil:
-		return nil, loop.Failf(source.AuthenticationFailedReason, "secret '%s/%s' not found", namespace, name)
-	}
-	return secret, nil
 }
