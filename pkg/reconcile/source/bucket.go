@@ -9,7 +9,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source"
@@ -83,36 +82,18 @@ func (r *BucketReconciler) reconcile(ctx context.Context, obj *sourcev1.Bucket) 
 	// re-include a default exclusion hold in the archive too.
 	stored, err := r.Store.Put(ctx, key, dir, artifact.ArchiveOptions{Ignore: ix.Patterns, MaxSize: r.MaxFetchSize})
 	if err != nil {
-		err = loop.Failf(source.ArchiveOperationFailedReason, "failed to store the artifact of revision %s: %w", revision, err)
-		apimeta.SetStatusCondition(&obj.Status.Conditions, metav1.Condition{Type: source.StorageOperationFailedCondition, Status: metav1.ConditionTrue,
-			Reason: source.ArchiveOperationFailedReason, Message: err.Error(), ObservedGeneration: obj.Generation})
-		return "", err
+		return "", storageFailed(&obj.Status.Conditions, obj.Generation, "failed to store the artifact of revision %s: %w", revision, err)
 	}
-	apimeta.RemoveStatusCondition(&obj.Status.Conditions, source.StorageOperationFailedCondition)
-
 	previous := obj.Status.Artifact
-	size := stored.Size
-	url := artifactURL("buckets", obj.Namespace, obj.Name)
-	obj.Status.Artifact = &common.Artifact{
-		Path:           stored.Path,
-		URL:            url,
-		Revision:       revision,
-		Digest:         stored.Digest,
-		LastUpdateTime: metav1.NewTime(stored.LastUpdateTime),
-		Size:           &size,
-	}
-	obj.Status.URL = url
+	obj.Status.Artifact = storedArtifact("buckets", obj.Namespace, obj.Name, revision, stored)
+	obj.Status.URL = obj.Status.Artifact.URL
 	obj.Status.ObservedIgnore = obj.Spec.Ignore
 	msg := storedMessage(revision)
-	apimeta.SetStatusCondition(&obj.Status.Conditions, metav1.Condition{Type: source.ArtifactInStorageCondition, Status: metav1.ConditionTrue,
-		Reason: common.SucceededReason, Message: msg, ObservedGeneration: obj.Generation})
+	markStored(&obj.Status.Conditions, obj.Generation, common.SucceededReason, msg)
 	if previous == nil || previous.Digest != stored.Digest {
 		r.Events.Eventf(obj, corev1.EventTypeNormal, "NewArtifact", "stored artifact with %d fetched files from '%s' bucket", len(ix.Objects), obj.Spec.BucketName)
 	}
-	if _, err := r.Store.GC(key, stored.Path); err != nil {
-		// Old artifacts linger; the next run retries. Not worth a failure.
-		r.Events.Eventf(obj, corev1.EventTypeWarning, source.StorageOperationFailedCondition, "garbage collection failed: %v", err)
-	}
+	r.gc(obj, key, stored.Path)
 	return msg, nil
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 )
 
@@ -112,4 +113,41 @@ func (e *Env) getSecret(ctx context.Context, namespace, name, field, reason stri
 func setFetchFailed(conds *[]metav1.Condition, generation int64, err error, fallbackReason string) {
 	apimeta.SetStatusCondition(conds, metav1.Condition{Type: source.FetchFailedCondition, Status: metav1.ConditionTrue,
 		Reason: reasonOf(err, fallbackReason), Message: err.Error(), ObservedGeneration: generation})
+}
+
+// storageFailed records a failed store as StorageOperationFailed (reason
+// ArchiveOperationFailed) and returns it as a Failure.
+func storageFailed(conds *[]metav1.Condition, generation int64, format string, args ...interface{}) error {
+	err := loop.Failf(source.ArchiveOperationFailedReason, format, args...)
+	apimeta.SetStatusCondition(conds, metav1.Condition{Type: source.StorageOperationFailedCondition, Status: metav1.ConditionTrue,
+		Reason: source.ArchiveOperationFailedReason, Message: err.Error(), ObservedGeneration: generation})
+	return err
+}
+
+// storedArtifact is status.artifact for what the store just wrote.
+func storedArtifact(resource, namespace, name, revision string, stored *artifact.Artifact) *common.Artifact {
+	size := stored.Size
+	return &common.Artifact{
+		Path:           stored.Path,
+		URL:            artifactURL(resource, namespace, name),
+		Revision:       revision,
+		Digest:         stored.Digest,
+		LastUpdateTime: metav1.NewTime(stored.LastUpdateTime),
+		Size:           &size,
+	}
+}
+
+// markStored sets ArtifactInStorage=True and clears StorageOperationFailed.
+func markStored(conds *[]metav1.Condition, generation int64, reason, msg string) {
+	apimeta.RemoveStatusCondition(conds, source.StorageOperationFailedCondition)
+	apimeta.SetStatusCondition(conds, metav1.Condition{Type: source.ArtifactInStorageCondition, Status: metav1.ConditionTrue,
+		Reason: reason, Message: msg, ObservedGeneration: generation})
+}
+
+// gc drops an object's older artifacts; a failure only warns (the next run
+// retries).
+func (e *Env) gc(obj runtime.Object, key artifact.Key, keep string) {
+	if _, err := e.Store.GC(key, keep); err != nil {
+		e.Events.Eventf(obj, corev1.EventTypeWarning, source.StorageOperationFailedCondition, "garbage collection failed: %v", err)
+	}
 }

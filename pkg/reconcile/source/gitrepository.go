@@ -100,41 +100,24 @@ func (r *GitRepositoryReconciler) reconcile(ctx context.Context, obj *sourcev1.G
 		return "", err
 	}
 
-	key := artifact.Key{Kind: "GitRepository", Namespace: obj.Namespace, Name: obj.Name}
+	key := artifact.Key{Kind: source.GitRepositoryKind, Namespace: obj.Namespace, Name: obj.Name}
 	stored, err := r.Store.Put(ctx, key, dir, artifact.ArchiveOptions{Ignore: ignorePatterns(obj.Spec.Ignore), MaxSize: r.MaxFetchSize})
 	if err != nil {
-		err = loop.Failf(source.ArchiveOperationFailedReason, "failed to store the artifact of revision %s: %w", commit.Revision, err)
-		apimeta.SetStatusCondition(&obj.Status.Conditions, metav1.Condition{Type: source.StorageOperationFailedCondition, Status: metav1.ConditionTrue,
-			Reason: source.ArchiveOperationFailedReason, Message: err.Error(), ObservedGeneration: obj.Generation})
-		return "", err
+		return "", storageFailed(&obj.Status.Conditions, obj.Generation, "failed to store the artifact of revision %s: %w", commit.Revision, err)
 	}
-	apimeta.RemoveStatusCondition(&obj.Status.Conditions, source.StorageOperationFailedCondition)
-
 	previous := obj.Status.Artifact
-	size := stored.Size
-	obj.Status.Artifact = &common.Artifact{
-		Path:           stored.Path,
-		URL:            artifactURL("gitrepositories", obj.Namespace, obj.Name),
-		Revision:       commit.Revision,
-		Digest:         stored.Digest,
-		LastUpdateTime: metav1.NewTime(stored.LastUpdateTime),
-		Size:           &size,
-	}
+	obj.Status.Artifact = storedArtifact("gitrepositories", obj.Namespace, obj.Name, commit.Revision, stored)
 	obj.Status.IncludedArtifacts = included
 	obj.Status.ObservedInclude = obj.Spec.Include
 	obj.Status.ObservedIgnore = obj.Spec.Ignore
 	obj.Status.ObservedRecurseSubmodules = obj.Spec.RecurseSubmodules
 	obj.Status.ObservedSparseCheckout = obj.Spec.SparseCheckout
 	msg := storedMessage(commit.Revision)
-	apimeta.SetStatusCondition(&obj.Status.Conditions, metav1.Condition{Type: source.ArtifactInStorageCondition, Status: metav1.ConditionTrue,
-		Reason: common.SucceededReason, Message: msg, ObservedGeneration: obj.Generation})
+	markStored(&obj.Status.Conditions, obj.Generation, common.SucceededReason, msg)
 	if previous == nil || previous.Digest != stored.Digest {
 		r.Events.Eventf(obj, corev1.EventTypeNormal, "NewArtifact", "stored artifact for commit '%s'", firstLine(commit.Message))
 	}
-	if _, err := r.Store.GC(key, stored.Path); err != nil {
-		// Old artifacts linger; the next run retries. Not worth a failure.
-		r.Events.Eventf(obj, corev1.EventTypeWarning, source.StorageOperationFailedCondition, "garbage collection failed: %v", err)
-	}
+	r.gc(obj, key, stored.Path)
 	return msg, nil
 }
 

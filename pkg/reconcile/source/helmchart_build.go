@@ -11,7 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source"
@@ -154,36 +153,18 @@ func (r *HelmChartReconciler) storeChart(ctx context.Context, obj *sourcev1.Helm
 	key := artifact.Key{Kind: source.HelmChartKind, Namespace: obj.Namespace, Name: obj.Name}
 	stored, err := r.Store.PutArchive(ctx, key, bytes.NewReader(c.data))
 	if err != nil {
-		err = loop.Failf(source.ArchiveOperationFailedReason, "failed to store chart '%s' version %s: %w", c.name, c.version, err)
-		apimeta.SetStatusCondition(&obj.Status.Conditions, metav1.Condition{Type: source.StorageOperationFailedCondition, Status: metav1.ConditionTrue,
-			Reason: source.ArchiveOperationFailedReason, Message: err.Error(), ObservedGeneration: obj.Generation})
-		return "", err
+		return "", storageFailed(&obj.Status.Conditions, obj.Generation, "failed to store chart '%s' version %s: %w", c.name, c.version, err)
 	}
-	apimeta.RemoveStatusCondition(&obj.Status.Conditions, source.StorageOperationFailedCondition)
-
 	previous := obj.Status.Artifact
-	size := stored.Size
-	url := artifactURL("helmcharts", obj.Namespace, obj.Name)
-	obj.Status.Artifact = &common.Artifact{
-		Path:           stored.Path,
-		URL:            url,
-		Revision:       c.version,
-		Digest:         stored.Digest,
-		LastUpdateTime: metav1.NewTime(stored.LastUpdateTime),
-		Size:           &size,
-	}
-	obj.Status.URL = url
+	obj.Status.Artifact = storedArtifact("helmcharts", obj.Namespace, obj.Name, c.version, stored)
+	obj.Status.URL = obj.Status.Artifact.URL
 	obj.Status.ObservedChartName = c.name
 	obj.Status.ObservedSourceArtifactRevision = c.sourceRevision
 	obj.Status.ObservedValuesFiles = slices.Clone(c.valuesFiles)
-	apimeta.SetStatusCondition(&obj.Status.Conditions, metav1.Condition{Type: source.ArtifactInStorageCondition, Status: metav1.ConditionTrue,
-		Reason: c.reason, Message: c.message, ObservedGeneration: obj.Generation})
+	markStored(&obj.Status.Conditions, obj.Generation, c.reason, c.message)
 	if previous == nil || previous.Revision != c.version || previous.Digest != stored.Digest {
 		r.Events.Event(obj, corev1.EventTypeNormal, c.reason, c.message)
 	}
-	if _, err := r.Store.GC(key, stored.Path); err != nil {
-		// Old artifacts linger; the next run retries. Not worth a failure.
-		r.Events.Eventf(obj, corev1.EventTypeWarning, source.StorageOperationFailedCondition, "garbage collection failed: %v", err)
-	}
+	r.gc(obj, key, stored.Path)
 	return c.message, nil
 }

@@ -79,35 +79,17 @@ func (r *HelmRepositoryReconciler) reconcile(ctx context.Context, obj *sourcev1.
 	key := helmRepositoryKey(obj)
 	stored, err := r.storeIndex(ctx, key, raw)
 	if err != nil {
-		err = loop.Failf(source.ArchiveOperationFailedReason, "failed to store the index of revision %s: %w", revision, err)
-		apimeta.SetStatusCondition(&obj.Status.Conditions, metav1.Condition{Type: source.StorageOperationFailedCondition, Status: metav1.ConditionTrue,
-			Reason: source.ArchiveOperationFailedReason, Message: err.Error(), ObservedGeneration: obj.Generation})
-		return "", err
+		return "", storageFailed(&obj.Status.Conditions, obj.Generation, "failed to store the index of revision %s: %w", revision, err)
 	}
-	apimeta.RemoveStatusCondition(&obj.Status.Conditions, source.StorageOperationFailedCondition)
-
 	previous := obj.Status.Artifact
-	size := stored.Size
-	url := artifactURL("helmrepositories", obj.Namespace, obj.Name)
-	obj.Status.Artifact = &common.Artifact{
-		Path:           stored.Path,
-		URL:            url,
-		Revision:       revision,
-		Digest:         stored.Digest,
-		LastUpdateTime: metav1.NewTime(stored.LastUpdateTime),
-		Size:           &size,
-	}
-	obj.Status.URL = url
+	obj.Status.Artifact = storedArtifact("helmrepositories", obj.Namespace, obj.Name, revision, stored)
+	obj.Status.URL = obj.Status.Artifact.URL
 	msg := storedMessage(revision)
-	apimeta.SetStatusCondition(&obj.Status.Conditions, metav1.Condition{Type: source.ArtifactInStorageCondition, Status: metav1.ConditionTrue,
-		Reason: common.SucceededReason, Message: msg, ObservedGeneration: obj.Generation})
+	markStored(&obj.Status.Conditions, obj.Generation, common.SucceededReason, msg)
 	if previous == nil || previous.Revision != revision {
-		r.Events.Eventf(obj, corev1.EventTypeNormal, "NewArtifact", "stored fetched index of size %d from '%s'", size, obj.Spec.URL)
+		r.Events.Eventf(obj, corev1.EventTypeNormal, "NewArtifact", "stored fetched index of size %d from '%s'", stored.Size, obj.Spec.URL)
 	}
-	if _, err := r.Store.GC(key, stored.Path); err != nil {
-		// Old artifacts linger; the next run retries. Not worth a failure.
-		r.Events.Eventf(obj, corev1.EventTypeWarning, source.StorageOperationFailedCondition, "garbage collection failed: %v", err)
-	}
+	r.gc(obj, key, stored.Path)
 	return msg, nil
 }
 

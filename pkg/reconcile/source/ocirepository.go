@@ -10,7 +10,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source"
@@ -64,42 +63,25 @@ func (r *OCIRepositoryReconciler) reconcile(ctx context.Context, obj *sourcev1.O
 	if err != nil {
 		var se *storageError
 		if errors.As(err, &se) {
-			err = loop.Failf(source.ArchiveOperationFailedReason, "failed to store the artifact of revision %s: %w", resolved.Revision, se.err)
-			apimeta.SetStatusCondition(&obj.Status.Conditions, metav1.Condition{Type: source.StorageOperationFailedCondition, Status: metav1.ConditionTrue,
-				Reason: source.ArchiveOperationFailedReason, Message: err.Error(), ObservedGeneration: obj.Generation})
-			return "", err
+			return "", storageFailed(&obj.Status.Conditions, obj.Generation, "failed to store the artifact of revision %s: %w", resolved.Revision, se.err)
 		}
 		setFetchFailed(&obj.Status.Conditions, obj.Generation, err, source.OCIPullFailedReason)
 		return "", err
 	}
 	apimeta.RemoveStatusCondition(&obj.Status.Conditions, source.FetchFailedCondition)
-	apimeta.RemoveStatusCondition(&obj.Status.Conditions, source.StorageOperationFailedCondition)
 
 	previous := obj.Status.Artifact
-	size := stored.Size
-	url := artifactURL("ocirepositories", obj.Namespace, obj.Name)
-	obj.Status.Artifact = &common.Artifact{
-		Path:           stored.Path,
-		URL:            url,
-		Revision:       resolved.Revision,
-		Digest:         stored.Digest,
-		LastUpdateTime: metav1.NewTime(stored.LastUpdateTime),
-		Size:           &size,
-		Metadata:       maps.Clone(pulled.Annotations),
-	}
-	obj.Status.URL = url
+	obj.Status.Artifact = storedArtifact("ocirepositories", obj.Namespace, obj.Name, resolved.Revision, stored)
+	obj.Status.Artifact.Metadata = maps.Clone(pulled.Annotations)
+	obj.Status.URL = obj.Status.Artifact.URL
 	obj.Status.ObservedIgnore = obj.Spec.Ignore
 	obj.Status.ObservedLayerSelector = obj.Spec.LayerSelector.DeepCopy()
 	msg := storedMessage(resolved.Revision)
-	apimeta.SetStatusCondition(&obj.Status.Conditions, metav1.Condition{Type: source.ArtifactInStorageCondition, Status: metav1.ConditionTrue,
-		Reason: common.SucceededReason, Message: msg, ObservedGeneration: obj.Generation})
+	markStored(&obj.Status.Conditions, obj.Generation, common.SucceededReason, msg)
 	if previous == nil || previous.Revision != resolved.Revision || previous.Digest != stored.Digest {
 		r.Events.Eventf(obj, corev1.EventTypeNormal, "NewArtifact", "stored artifact with revision '%s' from '%s'", resolved.Revision, obj.Spec.URL)
 	}
-	if _, err := r.Store.GC(key, stored.Path); err != nil {
-		// Old artifacts linger; the next run retries. Not worth a failure.
-		r.Events.Eventf(obj, corev1.EventTypeWarning, source.StorageOperationFailedCondition, "garbage collection failed: %v", err)
-	}
+	r.gc(obj, key, stored.Path)
 	return msg, nil
 }
 
