@@ -6,7 +6,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -18,18 +17,9 @@ import (
 var cp *framework.ControlPlane
 
 func TestMain(m *testing.M) {
-	var stop func()
-	var err error
 	// The workers run on an external etcd here (the control plane's own,
 	// shared with kube-apiserver); test/integration covers the embedded one.
-	cp, stop, err = framework.StartForTests(m, framework.Options{SharedEtcd: true})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting the control plane:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	stop()
-	os.Exit(code)
+	os.Exit(framework.Main(m, framework.Options{SharedEtcd: true}, &cp))
 }
 
 // kubectl runs kubectl as admin and fails the test on error.

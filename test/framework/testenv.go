@@ -69,3 +69,17 @@ func StartForTests(m *testing.M, opts Options) (*ControlPlane, func(), error) {
 	}
 	return cp, stop, nil
 }
+
+// Main is a test binary's TestMain: it starts a control plane with opts,
+// stores it in *cp, runs the tests, stops everything and returns the exit
+// code for os.Exit.
+func Main(m *testing.M, opts Options, cp **ControlPlane) int {
+	c, stop, err := StartForTests(m, opts)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting the control plane:", err)
+		return 1
+	}
+	*cp = c
+	defer stop()
+	return m.Run()
+}

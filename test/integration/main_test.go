@@ -7,7 +7,6 @@ package integration
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -19,16 +18,7 @@ import (
 var cp *framework.ControlPlane
 
 func TestMain(m *testing.M) {
-	var stop func()
-	var err error
-	cp, stop, err = framework.StartForTests(m, framework.Options{GitOpsArgs: []string{"--disable-workers"}})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting the control plane:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	stop()
-	os.Exit(code)
+	os.Exit(framework.Main(m, framework.Options{GitOpsArgs: []string{"--disable-workers"}}, &cp))
 }
 
 // kubectl runs kubectl as admin and fails the test on error.
