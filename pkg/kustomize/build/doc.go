@@ -1,0 +1,16 @@
+// Package build turns a source artifact and a Kustomization spec into
+// Kubernetes objects, as Flux's kustomize-controller does, without touching
+// the disk:
+//
+//   - LoadArchive reads a tar.gz artifact into an in-memory file system,
+//     with the safety rules of pkg/artifact (no escaping paths or links,
+//     size caps).
+//   - Build runs kustomize (krusty, builtin transformers only) at
+//     spec.path, generating a kustomization.yaml for plain manifests and
+//     layering the spec's fields (targetNamespace, namePrefix, patches,
+//     images, components, ...) onto it the way Flux edits that file.
+//   - Substitute performs post-build variable substitution (${var} and the
+//     bash-style forms Flux supports) with a small parser of our own.
+//
+// The package does not depend on the reconcilers; they call it.
+package build
