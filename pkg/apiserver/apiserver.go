@@ -61,14 +61,22 @@ func (c completedConfig) New() (*GitOpsServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	deps := registry.Deps{}
+	manager := reconcile.NewManager(c.ExtraConfig.Workers)
+	trees := newTreeBuilder(c.GenericConfig.Authorization.Authorizer)
+	deps := registry.Deps{Differ: differ(manager, c.ExtraConfig.Workers), Trees: trees,
+		Reconcilers: &registry.Reconcilers{}, Authorizer: c.GenericConfig.Authorization.Authorizer}
 	if st := c.ExtraConfig.Workers.Store; st != nil {
 		deps.Artifacts = artifactOpener{st}
 	}
-	if err := installAPIGroups(generic, c.GenericConfig.RESTOptionsGetter, deps); err != nil {
+	installed, err := installAPIGroups(generic, c.GenericConfig.RESTOptionsGetter, deps)
+	if err != nil {
 		return nil, err
 	}
-	manager := reconcile.NewManager(c.ExtraConfig.Workers)
+	for _, i := range installed {
+		if i.kind.Applier {
+			trees.add(i.kind, i.storage.REST)
+		}
+	}
 	if err := generic.AddPostStartHook("start-gitops-workers", func(ctx genericapiserver.PostStartHookContext) error {
 		return manager.Start(ctx, ctx.LoopbackClientConfig)
 	}); err != nil {

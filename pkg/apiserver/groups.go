@@ -78,15 +78,24 @@ func StorageEncoding() *serverstorage.DefaultResourceEncodingConfig {
 	return enc
 }
 
-// installAPIGroups creates the storage of every kind and installs the groups.
-func installAPIGroups(s *genericapiserver.GenericAPIServer, optsGetter generic.RESTOptionsGetter, deps registry.Deps) error {
+// installedKind is a kind and the storage serving it.
+type installedKind struct {
+	kind    *registry.Kind
+	storage *registry.Storage
+}
+
+// installAPIGroups creates the storage of every kind, installs the groups
+// and returns the storage of every kind.
+func installAPIGroups(s *genericapiserver.GenericAPIServer, optsGetter generic.RESTOptionsGetter, deps registry.Deps) ([]installedKind, error) {
+	var installed []installedKind
 	for _, g := range apiGroups() {
 		info := genericapiserver.NewDefaultAPIGroupInfo(g.name, Scheme, ParameterCodec, Codecs)
 		for _, k := range g.kinds {
 			st, err := registry.NewStorage(Scheme, k, optsGetter, deps)
 			if err != nil {
-				return err
+				return nil, err
 			}
+			installed = append(installed, installedKind{kind: k, storage: st})
 			for _, v := range k.Versions {
 				if info.VersionedResourcesStorageMap[v] == nil {
 					info.VersionedResourcesStorageMap[v] = map[string]rest.Storage{}
@@ -97,8 +106,8 @@ func installAPIGroups(s *genericapiserver.GenericAPIServer, optsGetter generic.R
 			}
 		}
 		if err := s.InstallAPIGroup(&info); err != nil {
-			return fmt.Errorf("installing API group %s: %w", g.name, err)
+			return nil, fmt.Errorf("installing API group %s: %w", g.name, err)
 		}
 	}
-	return nil
+	return installed, nil
 }

@@ -87,8 +87,14 @@ func (m *Manager) controllers(loopback *rest.Config) ([]Controller, func(context
 		}
 		controllers = append(controllers, c)
 	}
+	ks, ksRec, err := m.kustomizationController(w, loopback)
+	if err != nil {
+		return nil, nil, err
+	}
+	controllers = append(controllers, ks)
 	start := func(ctx context.Context) {
 		w.env.Events = eventRecorder(ctx, src.host, "source-controller")
+		ksRec.Events = eventRecorder(ctx, ksRec.Host, "kustomize-controller")
 		w.factory.Start(ctx.Done())
 	}
 	return controllers, start, nil

@@ -93,7 +93,7 @@ func (m *Manager) helmChartController(w sourceWorkers) (Controller, error) {
 	return c, nil
 }
 
-// sourceArtifact is the artifact in a HelmChart source's status.
+// sourceArtifact is the artifact in a source's status.
 func sourceArtifact(obj interface{}) *common.Artifact {
 	switch o := obj.(type) {
 	case *sourcev1.HelmRepository:
@@ -101,6 +101,10 @@ func sourceArtifact(obj interface{}) *common.Artifact {
 	case *sourcev1.GitRepository:
 		return o.Status.Artifact
 	case *sourcev1.Bucket:
+		return o.Status.Artifact
+	case *sourcev1.OCIRepository:
+		return o.Status.Artifact
+	case *sourcev1.ExternalArtifact:
 		return o.Status.Artifact
 	}
 	return nil

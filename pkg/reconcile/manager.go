@@ -6,6 +6,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -16,6 +18,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
+	kustomizerec "github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/kustomize"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 )
 
@@ -38,6 +41,17 @@ type Options struct {
 	LeaderElect bool
 	// LeaderElectionNamespace holds the Lease.
 	LeaderElectionNamespace string
+	// NoCrossNamespaceRefs refuses references to sources and dependencies
+	// in other namespaces.
+	NoCrossNamespaceRefs bool
+	// AllowRemoteBases lets kustomizations load remote bases.
+	AllowRemoteBases bool
+	// AllowKubeConfigExec lets spec.kubeConfig kubeconfigs run exec
+	// credential plugins.
+	AllowKubeConfigExec bool
+	// DefaultServiceAccount is impersonated by Kustomizations that name
+	// none; empty applies with the server's own identity.
+	DefaultServiceAccount string
 }
 
 // Controller is one worker loop.
@@ -52,6 +66,12 @@ type Controller interface {
 type Manager struct {
 	opts    Options
 	metrics *loop.Metrics
+
+	// loopback reaches this server; set by Start.
+	loopback atomic.Pointer[rest.Config]
+	// applyTargets caches apply clients per target cluster and identity.
+	targetsOnce  sync.Once
+	applyTargets *kustomizerec.Targets
 }
 
 // NewManager returns a manager for opts.
@@ -76,6 +96,7 @@ func (m *Manager) Start(ctx context.Context, loopback *rest.Config) error {
 	if m.opts.HostConfig == nil {
 		return fmt.Errorf("workers need a kubeconfig for the host cluster (--kubeconfig or in-cluster)")
 	}
+	m.loopback.Store(rest.CopyConfig(loopback))
 	// Checkouts left by a crash are never reused: start empty.
 	if err := os.RemoveAll(m.opts.TmpDir); err != nil {
 		return err

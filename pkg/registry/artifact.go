@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"context"
 	"errors"
 	"fmt"
@@ -30,9 +31,19 @@ type ArtifactOpener interface {
 // ErrArtifactNotFound is what an ArtifactOpener returns for a missing file.
 var ErrArtifactNotFound = errors.New("artifact not found")
 
-// Deps are what subresources need from the rest of the server.
+// Deps are what subresources need from the rest of the server. A nil
+// field makes the subresources that need it answer 503.
 type Deps struct {
 	Artifacts ArtifactOpener
+	// Differ serves /diff; nil when the workers are not running.
+	Differ Differ
+	// Trees serves /tree.
+	Trees TreeBuilder
+	// Reconcilers finds the /reconcile of source kinds, for withSource.
+	Reconcilers *Reconcilers
+	// Authorizer checks that a withSource caller may also reconcile the
+	// source.
+	Authorizer authorizer.Authorizer
 }
 
 // ArtifactHeader carries the artifact's digest ("sha256:<hex>") on /artifact

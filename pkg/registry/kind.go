@@ -42,6 +42,16 @@ type Kind struct {
 	// Artifact returns the object's artifact, for kinds that produce one;
 	// such kinds get an /artifact subresource.
 	Artifact func(obj runtime.Object) *common.Artifact
+
+	// SourceRef returns the source an applier builds from (kind, namespace
+	// — empty for the object's own — and name), for /reconcile withSource;
+	// ok is false when the object names none (e.g. a chart template).
+	SourceRef func(obj runtime.Object) (kind, namespace, name string, ok bool)
+
+	// Applier kinds (Kustomization, HelmRelease) apply manifests to a
+	// cluster; they get /diff (what applying now would change) and /tree
+	// (what they manage).
+	Applier bool
 }
 
 // hasStatus reports whether the kind has a status (and so a /status

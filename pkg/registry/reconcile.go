@@ -6,12 +6,16 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
 
@@ -44,6 +48,37 @@ type ReconcileREST struct {
 	store *genericregistry.Store
 	kind  *Kind
 	now   func() time.Time
+	// reconcilers and authorizer serve withSource.
+	reconcilers *Reconcilers
+	authorizer  authorizer.Authorizer
+}
+
+// Reconcilers is the /reconcile of every kind by kind name, so an applier
+// can request a reconciliation of its source (withSource).
+type Reconcilers struct {
+	mu     sync.RWMutex
+	byKind map[string]*ReconcileREST
+}
+
+func (r *Reconcilers) add(kind string, rr *ReconcileREST) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.byKind == nil {
+		r.byKind = map[string]*ReconcileREST{}
+	}
+	r.byKind[kind] = rr
+}
+
+func (r *Reconcilers) get(kind string) *ReconcileREST {
+	if r == nil {
+		return nil
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.byKind[kind]
 }
 
 var _ rest.Connecter = &ReconcileREST{}
@@ -80,6 +115,12 @@ func (r *ReconcileREST) Connect(ctx context.Context, name string, _ runtime.Obje
 		rr.RequestedAt = r.now().UTC().Format(time.RFC3339Nano)
 		// dryRun never gets here: the API machinery answers 400 to dryRun
 		// on connect subresources, so a dry run triggers nothing.
+		if rr.WithSource {
+			if err := r.requestSource(ctx, name, rr); err != nil {
+				responder.Error(err)
+				return
+			}
+		}
 		if err := r.request(ctx, name, rr); err != nil {
 			responder.Error(err)
 			return
@@ -97,6 +138,41 @@ func (r *ReconcileREST) request(ctx context.Context, name string, rr ReconcileRe
 	_, _, err := r.store.Update(ctx, name, annotate{rr}, rest.ValidateAllObjectFunc, rest.ValidateAllObjectUpdateFunc,
 		false, &metav1.UpdateOptions{FieldManager: "gitops-apiserver-reconcile"})
 	return err
+}
+
+// requestSource stamps the request on the object's source first, as
+// `flux reconcile --with-source` does, when the caller may reconcile that
+// source too (create on <sources>/reconcile).
+func (r *ReconcileREST) requestSource(ctx context.Context, name string, rr ReconcileRequest) error {
+	if r.kind.SourceRef == nil {
+		return apierrors.NewBadRequest(fmt.Sprintf("withSource: %s have no source", r.kind.Resource))
+	}
+	obj, err := r.store.Get(ctx, name, &metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	kind, ns, srcName, ok := r.kind.SourceRef(obj)
+	if !ok {
+		return apierrors.NewBadRequest(fmt.Sprintf("withSource: %s %q names no source object that can be reconciled", r.kind.Singular, name))
+	}
+	if ns == "" {
+		ns, _ = genericapirequest.NamespaceFrom(ctx)
+	}
+	src := r.reconcilers.get(kind)
+	if src == nil {
+		return apierrors.NewBadRequest(fmt.Sprintf("withSource: source kind %q cannot be reconciled", kind))
+	}
+	if r.authorizer != nil {
+		user, _ := genericapirequest.UserFrom(ctx)
+		attrs := authorizer.AttributesRecord{User: user, Verb: "create", APIGroup: src.kind.GroupKind.Group,
+			APIVersion: src.kind.Versions[0], Resource: src.kind.Resource, Subresource: "reconcile",
+			Namespace: ns, Name: srcName, ResourceRequest: true}
+		if decision, _, err := r.authorizer.Authorize(ctx, attrs); err != nil || decision != authorizer.DecisionAllow {
+			gr := schema.GroupResource{Group: src.kind.GroupKind.Group, Resource: src.kind.Resource + "/reconcile"}
+			return apierrors.NewForbidden(gr, srcName, fmt.Errorf("withSource needs create on %s in namespace %q", gr, ns))
+		}
+	}
+	return src.request(genericapirequest.WithNamespace(ctx, ns), srcName, rr)
 }
 
 // annotate is the update a reconcile request makes: the stored object with

@@ -79,6 +79,8 @@ type Storage struct {
 	Status    *StatusREST
 	Artifact  *ArtifactREST
 	Reconcile *ReconcileREST
+	Diff      *DiffREST
+	Tree      *TreeREST
 }
 
 // Strategies are the create/update/delete rules of a kind's main resource
@@ -123,6 +125,12 @@ func NewStorage(scheme *runtime.Scheme, k *Kind, optsGetter generic.RESTOptionsG
 	}
 	if k.Reconcilable {
 		st.Reconcile = NewReconcileREST(store, k)
+		st.Reconcile.reconcilers, st.Reconcile.authorizer = deps.Reconcilers, deps.Authorizer
+		deps.Reconcilers.add(k.GroupKind.Kind, st.Reconcile)
+	}
+	if k.Applier {
+		st.Diff = NewDiffREST(k, store, deps.Differ)
+		st.Tree = NewTreeREST(k, store, deps.Trees)
 	}
 	return st, nil
 }
@@ -140,6 +148,12 @@ func (s *Storage) Map() map[string]rest.Storage {
 	}
 	if s.Reconcile != nil {
 		m[r+"/reconcile"] = s.Reconcile
+	}
+	if s.Diff != nil {
+		m[r+"/diff"] = s.Diff
+	}
+	if s.Tree != nil {
+		m[r+"/tree"] = s.Tree
 	}
 	return m
 }

@@ -25,6 +25,9 @@ const (
 	InvalidPathReason             = "InvalidPath"
 	InvalidURLReason              = "InvalidURL"
 	SuspendedReason               = "Suspended"
+	// AccessDeniedReason: a reference crosses namespaces while
+	// cross-namespace references are disabled.
+	AccessDeniedReason = "AccessDenied"
 )
 
 // Annotations understood on every reconcilable kind.

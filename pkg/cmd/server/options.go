@@ -39,6 +39,12 @@ type Options struct {
 	// Lease runs workers.
 	LeaderElect             bool
 	LeaderElectionNamespace string
+	// Kustomization lockdown and escape hatches, named as Flux's
+	// kustomize-controller flags.
+	NoCrossNamespaceRefs   bool
+	AllowRemoteBases       bool
+	InsecureKubeConfigExec bool
+	DefaultServiceAccount  string
 }
 
 // NewOptions returns options with the defaults of an aggregated API server.
@@ -81,6 +87,14 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 		"Run the workers only in the replica holding a Lease in the host cluster (API serving stays active on all).")
 	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace,
 		"Namespace of the workers' Lease.")
+	fs.BoolVar(&o.NoCrossNamespaceRefs, "no-cross-namespace-refs", o.NoCrossNamespaceRefs,
+		"Refuse Kustomization sourceRef and dependsOn references to objects in other namespaces (multi-tenant lockdown).")
+	fs.BoolVar(&o.AllowRemoteBases, "allow-remote-bases", o.AllowRemoteBases,
+		"Let kustomizations load remote bases (git or HTTP URLs); off by default, so builds use the source artifact only.")
+	fs.BoolVar(&o.InsecureKubeConfigExec, "insecure-kubeconfig-exec", o.InsecureKubeConfigExec,
+		"Let kubeconfigs from spec.kubeConfig.secretRef run exec credential plugins on this server.")
+	fs.StringVar(&o.DefaultServiceAccount, "default-service-account", o.DefaultServiceAccount,
+		"Service account impersonated by Kustomizations without spec.serviceAccountName (multi-tenant lockdown); empty applies with the server's identity.")
 	return fss
 }
 

@@ -119,6 +119,10 @@ func (o *Options) Config() (*apiserver.Config, error) {
 			MaxFetchSize:            o.MaxFetchSize,
 			LeaderElect:             o.LeaderElect,
 			LeaderElectionNamespace: o.LeaderElectionNamespace,
+			NoCrossNamespaceRefs:    o.NoCrossNamespaceRefs,
+			AllowRemoteBases:        o.AllowRemoteBases,
+			AllowKubeConfigExec:     o.InsecureKubeConfigExec,
+			DefaultServiceAccount:   o.DefaultServiceAccount,
 		}},
 	}, nil
 }

@@ -13,8 +13,17 @@ import (
 func Kinds() []*registry.Kind {
 	return []*registry.Kind{{
 		Resource: "helmreleases", Singular: "helmrelease", ShortNames: []string{"hr"},
-		GroupKind: helm.Kind("HelmRelease"), Categories: []string{"fluxcd", "fluxcd-appliers"}, Reconcilable: true,
-		Versions:       []string{"v2"},
+		GroupKind: helm.Kind("HelmRelease"), Categories: []string{"fluxcd", "fluxcd-appliers"}, Reconcilable: true, Applier: true,
+		Versions: []string{"v2"},
+		// withSource reconciles spec.chartRef; the HelmChart made from
+		// spec.chart is the HelmRelease worker's, which is not built yet.
+		SourceRef: func(obj runtime.Object) (string, string, string, bool) {
+			ref := obj.(*helm.HelmRelease).Spec.ChartRef
+			if ref == nil {
+				return "", "", "", false
+			}
+			return ref.Kind, ref.Namespace, ref.Name, true
+		},
 		New:            func() runtime.Object { return &helm.HelmRelease{} },
 		NewList:        func() runtime.Object { return &helm.HelmReleaseList{} },
 		Validate:       registry.Validate(validation.ValidateHelmRelease),

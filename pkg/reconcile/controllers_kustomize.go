@@ -1,0 +1,247 @@
+package reconcile
+
+import (
+	"context"
+	"time"
+
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
+
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize"
+	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/generated/informers/externalversions"
+	kustomizerec "github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/kustomize"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
+)
+
+// Informer indexes of Kustomizations, to find the ones to reconcile when
+// a source gets a new artifact or a dependency becomes ready.
+const (
+	bySourceIndex    = "sourceRef"
+	byDependsOnIndex = "dependsOn"
+)
+
+// kustomizationIndexers index Kustomizations by "Kind/namespace/name" of
+// their source and "namespace/name" of each dependency.
+var kustomizationIndexers = cache.Indexers{
+	bySourceIndex: func(obj interface{}) ([]string, error) {
+		k, ok := obj.(*kustomizev1.Kustomization)
+		if !ok {
+			return nil, nil
+		}
+		ns := k.Spec.SourceRef.Namespace
+		if ns == "" {
+			ns = k.Namespace
+		}
+		return []string{k.Spec.SourceRef.Kind + "/" + ns + "/" + k.Spec.SourceRef.Name}, nil
+	},
+	byDependsOnIndex: func(obj interface{}) ([]string, error) {
+		k, ok := obj.(*kustomizev1.Kustomization)
+		if !ok {
+			return nil, nil
+		}
+		var keys []string
+		for _, d := range k.Spec.DependsOn {
+			ns := d.Namespace
+			if ns == "" {
+				ns = k.Namespace
+			}
+			keys = append(keys, ns+"/"+d.Name)
+		}
+		return keys, nil
+	},
+}
+
+// kustomizeSources reads source objects from the shared informers.
+type kustomizeSources struct {
+	factory externalversions.SharedInformerFactory
+}
+
+func (s kustomizeSources) informers() map[string]cache.SharedIndexInformer {
+	src := s.factory.Source().V1()
+	return map[string]cache.SharedIndexInformer{
+		kustomize.GitRepositoryKind:    src.GitRepositories().Informer(),
+		kustomize.OCIRepositoryKind:    src.OCIRepositories().Informer(),
+		kustomize.BucketKind:           src.Buckets().Informer(),
+		kustomize.ExternalArtifactKind: src.ExternalArtifacts().Informer(),
+	}
+}
+
+func (s kustomizeSources) get(kind, namespace, name string) (*kustomizerec.Source, error) {
+	src := s.factory.Source().V1()
+	var artifact *common.Artifact
+	var conds []metav1.Condition
+	switch kind {
+	case kustomize.GitRepositoryKind:
+		o, err := src.GitRepositories().Lister().GitRepositories(namespace).Get(name)
+		if err != nil {
+			return nil, err
+		}
+		artifact, conds = o.Status.Artifact, o.Status.Conditions
+	case kustomize.OCIRepositoryKind:
+		o, err := src.OCIRepositories().Lister().OCIRepositories(namespace).Get(name)
+		if err != nil {
+			return nil, err
+		}
+		artifact, conds = o.Status.Artifact, o.Status.Conditions
+	case kustomize.BucketKind:
+		o, err := src.Buckets().Lister().Buckets(namespace).Get(name)
+		if err != nil {
+			return nil, err
+		}
+		artifact, conds = o.Status.Artifact, o.Status.Conditions
+	case kustomize.ExternalArtifactKind:
+		o, err := src.ExternalArtifacts().Lister().ExternalArtifacts(namespace).Get(name)
+		if err != nil {
+			return nil, err
+		}
+		artifact, conds = o.Status.Artifact, o.Status.Conditions
+	default:
+		return nil, loop.Stallf(kustomize.ArtifactFailedReason, "source kind %q is not supported", kind)
+	}
+	out := &kustomizerec.Source{Artifact: artifact, Ready: metav1.ConditionUnknown}
+	if c := apimeta.FindStatusCondition(conds, common.ReadyCondition); c != nil {
+		out.Ready, out.Message = c.Status, c.Message
+	}
+	return out, nil
+}
+
+// kustomizationController builds the Kustomization worker: it reconciles
+// on spec changes, at the interval, when its source has a new artifact
+// revision and when a dependency becomes ready.
+func (m *Manager) kustomizationController(w sourceWorkers, loopback *rest.Config) (Controller, *kustomizerec.Reconciler, error) {
+	cl, err := m.clientsFor(loopback, "kustomize-controller")
+	if err != nil {
+		return nil, nil, err
+	}
+	inf := w.factory.Kustomize().V1().Kustomizations()
+	if err := inf.Informer().AddIndexers(kustomizationIndexers); err != nil {
+		return nil, nil, err
+	}
+	get := func(namespace, name string) (*kustomizev1.Kustomization, error) {
+		return inf.Lister().Kustomizations(namespace).Get(name)
+	}
+	sources := kustomizeSources{factory: w.factory}
+	rec := &kustomizerec.Reconciler{
+		Options:          m.kustomizeOptions(),
+		GetSource:        sources.get,
+		GetKustomization: get,
+		UpdateFinalizers: func(ctx context.Context, obj *kustomizev1.Kustomization) (*kustomizev1.Kustomization, error) {
+			return cl.flux.KustomizeV1().Kustomizations(obj.Namespace).Update(ctx, obj, metav1.UpdateOptions{FieldManager: "kustomize-controller"})
+		},
+		Store:   m.opts.Store,
+		Host:    cl.host,
+		Targets: m.targets(),
+	}
+	c, err := loop.New(loop.Config[*kustomizev1.Kustomization]{
+		Kind:     kustomize.KustomizationKind,
+		Workers:  m.opts.Concurrency,
+		Informer: inf.Informer(),
+		Get:      get,
+		UpdateStatus: func(ctx context.Context, obj *kustomizev1.Kustomization) error {
+			_, err := cl.flux.KustomizeV1().Kustomizations(obj.Namespace).UpdateStatus(ctx, obj, metav1.UpdateOptions{FieldManager: "kustomize-controller"})
+			return err
+		},
+		Reconciler: rec,
+		Metrics:    m.metrics,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	enqueueIndexed := func(index, key string) {
+		objs, err := inf.Informer().GetIndexer().ByIndex(index, key)
+		if err != nil {
+			return
+		}
+		for _, o := range objs {
+			if k, ok := o.(*kustomizev1.Kustomization); ok {
+				c.Enqueue(k.Namespace, k.Name)
+			}
+		}
+	}
+	// A new artifact revision of a source reconciles its Kustomizations at
+	// once, not at their interval.
+	for kind, si := range sources.informers() {
+		_, err := si.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc: func(obj interface{}) {
+				if sourceArtifact(obj) != nil {
+					if o, ok := obj.(metav1.Object); ok {
+						enqueueIndexed(bySourceIndex, kind+"/"+o.GetNamespace()+"/"+o.GetName())
+					}
+				}
+			},
+			UpdateFunc: func(oldObj, newObj interface{}) {
+				oldA, newA := sourceArtifact(oldObj), sourceArtifact(newObj)
+				if newA == nil || (oldA != nil && oldA.Revision == newA.Revision) {
+					return
+				}
+				if o, ok := newObj.(metav1.Object); ok {
+					enqueueIndexed(bySourceIndex, kind+"/"+o.GetNamespace()+"/"+o.GetName())
+				}
+			},
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	// A Kustomization that became ready (or applied a new revision)
+	// releases the ones waiting for it.
+	_, err = inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		UpdateFunc: func(oldObj, newObj interface{}) {
+			o, ok1 := oldObj.(*kustomizev1.Kustomization)
+			n, ok2 := newObj.(*kustomizev1.Kustomization)
+			if !ok1 || !ok2 {
+				return
+			}
+			ready := apimeta.IsStatusConditionTrue(n.Status.Conditions, common.ReadyCondition)
+			if !ready {
+				return
+			}
+			if !apimeta.IsStatusConditionTrue(o.Status.Conditions, common.ReadyCondition) ||
+				o.Status.LastAppliedRevision != n.Status.LastAppliedRevision ||
+				o.Status.ObservedGeneration != n.Status.ObservedGeneration {
+				enqueueIndexed(byDependsOnIndex, n.Namespace+"/"+n.Name)
+			}
+		},
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, rec, nil
+}
+
+// kustomizeOptions are the Kustomization worker's server-wide settings.
+func (m *Manager) kustomizeOptions() kustomizerec.Options {
+	return kustomizerec.Options{
+		NoCrossNamespaceRefs:  m.opts.NoCrossNamespaceRefs,
+		AllowRemoteBases:      m.opts.AllowRemoteBases,
+		AllowKubeConfigExec:   m.opts.AllowKubeConfigExec,
+		DefaultServiceAccount: m.opts.DefaultServiceAccount,
+		MaxArtifactSize:       m.opts.MaxFetchSize,
+		DependencyRequeue:     10 * time.Second,
+	}
+}
+
+// targets is the cache of apply managers, shared by the worker and /diff.
+func (m *Manager) targets() *kustomizerec.Targets {
+	m.targetsOnce.Do(func() {
+		host, err := kubernetes.NewForConfig(rest.AddUserAgent(rest.CopyConfig(m.opts.HostConfig), "gitops-apiserver/kustomize-controller"))
+		if err != nil {
+			klog.ErrorS(err, "Client for the host cluster")
+		}
+		m.applyTargets = &kustomizerec.Targets{
+			HostConfig:            m.opts.HostConfig,
+			Host:                  host,
+			AllowExec:             m.opts.AllowKubeConfigExec,
+			DefaultServiceAccount: m.opts.DefaultServiceAccount,
+			QPS:                   200,
+			Burst:                 400,
+		}
+	})
+	return m.applyTargets
+}

@@ -1,0 +1,99 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/helm"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize"
+	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/generated/clientset/versioned"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/inspect"
+	kustomizerec "github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/kustomize"
+)
+
+// Diff computes what reconciling the Kustomization now would change in its
+// target cluster: it builds the current source artifact and dry-runs the
+// apply with the identity the worker would use. It works in every replica,
+// leader or not, as long as the workers are enabled.
+func (m *Manager) Diff(ctx context.Context, kind, namespace, name string) (*inspect.DiffReport, error) {
+	loopback := m.loopback.Load()
+	if m.opts.Disabled || loopback == nil {
+		return nil, apierrors.NewServiceUnavailable("diff needs the workers, which are disabled on this server")
+	}
+	if kind != kustomize.KustomizationKind {
+		return nil, apierrors.NewMethodNotSupported(schema.GroupResource{Group: helm.GroupName, Resource: "helmreleases"}, "diff")
+	}
+	cl, err := m.clientsFor(loopback, "kustomize-controller")
+	if err != nil {
+		return nil, apierrors.NewInternalError(err)
+	}
+	obj, err := cl.flux.KustomizeV1().Kustomizations(namespace).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return nil, err
+	}
+	rec := &kustomizerec.Reconciler{
+		Options:   m.kustomizeOptions(),
+		GetSource: liveSources{cl.flux, ctx}.get,
+		GetKustomization: func(namespace, name string) (*kustomizev1.Kustomization, error) {
+			return cl.flux.KustomizeV1().Kustomizations(namespace).Get(ctx, name, metav1.GetOptions{})
+		},
+		Store:   m.opts.Store,
+		Host:    cl.host,
+		Targets: m.targets(),
+	}
+	report, err := rec.Diff(ctx, obj)
+	if err != nil {
+		if _, ok := err.(apierrors.APIStatus); ok {
+			return nil, err
+		}
+		return nil, apierrors.NewInternalError(fmt.Errorf("%s/%s/%s: %v", kind, namespace, name, err))
+	}
+	return report, nil
+}
+
+// liveSources reads sources with a GET, for requests served by replicas
+// whose informers may not run.
+type liveSources struct {
+	flux versioned.Interface
+	ctx  context.Context
+}
+
+func (s liveSources) get(kind, namespace, name string) (*kustomizerec.Source, error) {
+	src := s.flux.SourceV1()
+	var artifact *common.Artifact
+	switch kind {
+	case kustomize.GitRepositoryKind:
+		o, err := src.GitRepositories(namespace).Get(s.ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		artifact = o.Status.Artifact
+	case kustomize.OCIRepositoryKind:
+		o, err := src.OCIRepositories(namespace).Get(s.ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		artifact = o.Status.Artifact
+	case kustomize.BucketKind:
+		o, err := src.Buckets(namespace).Get(s.ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		artifact = o.Status.Artifact
+	case kustomize.ExternalArtifactKind:
+		o, err := src.ExternalArtifacts(namespace).Get(s.ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		artifact = o.Status.Artifact
+	default:
+		return nil, fmt.Errorf("source kind %q is not supported", kind)
+	}
+	return &kustomizerec.Source{Artifact: artifact}, nil
+}

@@ -1,0 +1,58 @@
+package kustomize
+
+import (
+	"context"
+
+	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/inspect"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/ssa"
+)
+
+// Diff reports what a reconciliation of obj would change now: each built
+// object created, configured (with a diff) or unchanged, as a server-side
+// dry-run with obj's identity shows it, and, when obj prunes, the objects
+// that would be deleted. Nothing is written.
+func (r *Reconciler) Diff(ctx context.Context, obj *kustomizev1.Kustomization) (*inspect.DiffReport, error) {
+	src, key, err := r.source(obj)
+	if err != nil {
+		return nil, err
+	}
+	objs, err := r.build(ctx, obj, key, src.Artifact)
+	if err != nil {
+		return nil, err
+	}
+	mgr, err := r.Targets.For(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := mgr.Diff(ctx, objs)
+	if err != nil {
+		return nil, err
+	}
+	report := &inspect.DiffReport{
+		Kind: inspect.DiffReportKind, APIVersion: inspect.APIVersion,
+		Object:   inspect.ObjectRef{APIVersion: kustomizev1.SchemeGroupVersion.String(), Kind: "Kustomization", Namespace: obj.Namespace, Name: obj.Name},
+		Revision: src.Artifact.Revision,
+		Objects:  []inspect.ObjectDiff{},
+	}
+	built := &kustomizev1.ResourceInventory{}
+	for _, e := range entries {
+		report.Objects = append(report.Objects, inspect.ObjectDiff{Object: refOf(e.ID, e.Version), Action: string(e.Action), Diff: e.Diff})
+		built.Entries = append(built.Entries, kustomizev1.ResourceRef{ID: e.ID, Version: e.Version})
+	}
+	if obj.Spec.Prune {
+		for _, ref := range diffInventory(obj.Status.Inventory, built) {
+			report.Objects = append(report.Objects, inspect.ObjectDiff{Object: refOf(ref.ID, ref.Version), Action: inspect.ActionPruned})
+		}
+	}
+	return report, nil
+}
+
+// refOf turns an inventory entry into an ObjectRef.
+func refOf(id, version string) inspect.ObjectRef {
+	meta, gvk, err := ssa.ParseRef(ssa.Ref{ID: id, Version: version})
+	if err != nil {
+		return inspect.ObjectRef{Name: id, APIVersion: version}
+	}
+	return inspect.ObjectRef{APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind, Namespace: meta.Namespace, Name: meta.Name}
+}
