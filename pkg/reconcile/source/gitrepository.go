@@ -44,6 +44,8 @@ type GitRepositoryReconciler struct {
 	*Env
 	// GetGitRepository reads another GitRepository (for spec.include).
 	GetGitRepository func(namespace, name string) (*sourcev1.GitRepository, error)
+
+	share gitShare
 }
 
 var _ loop.Reconciler[*sourcev1.GitRepository] = &GitRepositoryReconciler{}
@@ -64,7 +66,7 @@ func (r *GitRepositoryReconciler) reconcile(ctx context.Context, obj *sourcev1.G
 		setFetchFailed(&obj.Status.Conditions, obj.Generation, err, source.GitOperationFailedReason)
 		return "", err
 	}
-	revision, err := git.Resolve(ctx, opts)
+	revision, err := r.share.resolve(ctx, opts)
 	if err != nil {
 		err = loop.Failf(gitReason(err), "failed to resolve %s: %w", refDescription(obj.Spec.Reference), err)
 		setFetchFailed(&obj.Status.Conditions, obj.Generation, err, source.GitOperationFailedReason)
@@ -85,40 +87,103 @@ func (r *GitRepositoryReconciler) reconcile(ctx context.Context, obj *sourcev1.G
 		return storedMessage(revision), nil
 	}
 
+	key := artifact.Key{Kind: source.GitRepositoryKind, Namespace: obj.Namespace, Name: obj.Name}
+	var stored *artifact.Artifact
+	var commitRevision, commitMessage string
+	if len(included) == 0 {
+		// The same commit archived for another GitRepository is copied,
+		// and concurrent clones of it become one.
+		akey := archiveKey(opts, revision, obj.Spec.Ignore)
+		if a, ok := r.share.archived(akey); ok {
+			if stored, err = r.copyArchive(ctx, key, a.path); err == nil {
+				commitRevision, commitMessage = revision, a.message
+			} else {
+				r.share.forget(akey)
+				stored = nil
+			}
+		}
+		if stored == nil {
+			var mine bool
+			v, err, _ := r.share.clones.Do(akey, func() (interface{}, error) {
+				mine = true
+				st, commit, err := r.checkoutAndStore(ctx, obj, key, opts, nil)
+				if err != nil {
+					return nil, err
+				}
+				stored, commitRevision, commitMessage = st, commit.Revision, commit.Message
+				if commit.Revision == revision {
+					r.share.remember(akey, sharedArchive{path: st.Path, message: commit.Message})
+				}
+				return sharedArchive{path: st.Path, message: commit.Message}, nil
+			})
+			switch {
+			case err != nil:
+				return "", err
+			case !mine:
+				a := v.(sharedArchive)
+				if stored, err = r.copyArchive(ctx, key, a.path); err != nil {
+					return "", storageFailed(&obj.Status.Conditions, obj.Generation, "failed to store the artifact of revision %s: %w", revision, err)
+				}
+				commitRevision, commitMessage = revision, a.message
+			}
+		}
+	} else {
+		st, commit, err := r.checkoutAndStore(ctx, obj, key, opts, included)
+		if err != nil {
+			return "", err
+		}
+		stored, commitRevision, commitMessage = st, commit.Revision, commit.Message
+	}
+	previous := obj.Status.Artifact
+	obj.Status.Artifact = storedArtifact("gitrepositories", obj.Namespace, obj.Name, commitRevision, stored)
+	obj.Status.IncludedArtifacts = included
+	obj.Status.ObservedInclude = obj.Spec.Include
+	obj.Status.ObservedIgnore = obj.Spec.Ignore
+	obj.Status.ObservedRecurseSubmodules = obj.Spec.RecurseSubmodules
+	obj.Status.ObservedSparseCheckout = obj.Spec.SparseCheckout
+	msg := storedMessage(commitRevision)
+	markStored(&obj.Status.Conditions, obj.Generation, common.SucceededReason, msg)
+	if previous == nil || previous.Digest != stored.Digest {
+		r.Events.Eventf(obj, corev1.EventTypeNormal, "NewArtifact", "stored artifact for commit '%s'", firstLine(commitMessage))
+	}
+	r.gc(obj, key, stored.Path)
+	return msg, nil
+}
+
+// checkoutAndStore clones the commit, copies the included artifacts in and
+// stores the archive as obj's artifact.
+func (r *GitRepositoryReconciler) checkoutAndStore(ctx context.Context, obj *sourcev1.GitRepository, key artifact.Key,
+	opts git.Options, included []*common.Artifact) (*artifact.Artifact, *git.Commit, error) {
 	dir, err := os.MkdirTemp(r.TmpDir, "git-")
 	if err != nil {
-		return "", loop.Failf(source.DirCreationFailedReason, "failed to create a working directory: %w", err)
+		return nil, nil, loop.Failf(source.DirCreationFailedReason, "failed to create a working directory: %w", err)
 	}
 	defer os.RemoveAll(dir)
 	commit, err := git.Checkout(ctx, dir, opts)
 	if err != nil {
 		err = loop.Failf(gitReason(err), "failed to checkout and determine revision: %w", err)
 		setFetchFailed(&obj.Status.Conditions, obj.Generation, err, source.GitOperationFailedReason)
-		return "", err
+		return nil, nil, err
 	}
 	if err := r.copyIncludes(obj, dir, included); err != nil {
-		return "", err
+		return nil, nil, err
 	}
-
-	key := artifact.Key{Kind: source.GitRepositoryKind, Namespace: obj.Namespace, Name: obj.Name}
 	stored, err := r.Store.Put(ctx, key, dir, artifact.ArchiveOptions{Ignore: ignorePatterns(obj.Spec.Ignore), MaxSize: r.MaxFetchSize})
 	if err != nil {
-		return "", storageFailed(&obj.Status.Conditions, obj.Generation, "failed to store the artifact of revision %s: %w", commit.Revision, err)
+		return nil, nil, storageFailed(&obj.Status.Conditions, obj.Generation, "failed to store the artifact of revision %s: %w", commit.Revision, err)
 	}
-	previous := obj.Status.Artifact
-	obj.Status.Artifact = storedArtifact("gitrepositories", obj.Namespace, obj.Name, commit.Revision, stored)
-	obj.Status.IncludedArtifacts = included
-	obj.Status.ObservedInclude = obj.Spec.Include
-	obj.Status.ObservedIgnore = obj.Spec.Ignore
-	obj.Status.ObservedRecurseSubmodules = obj.Spec.RecurseSubmodules
-	obj.Status.ObservedSparseCheckout = obj.Spec.SparseCheckout
-	msg := storedMessage(commit.Revision)
-	markStored(&obj.Status.Conditions, obj.Generation, common.SucceededReason, msg)
-	if previous == nil || previous.Digest != stored.Digest {
-		r.Events.Eventf(obj, corev1.EventTypeNormal, "NewArtifact", "stored artifact for commit '%s'", firstLine(commit.Message))
+	return stored, commit, nil
+}
+
+// copyArchive stores the archive at path (another GitRepository's
+// artifact of the same commit) as key's artifact.
+func (r *GitRepositoryReconciler) copyArchive(ctx context.Context, key artifact.Key, path string) (*artifact.Artifact, error) {
+	rc, _, err := r.Store.Open(path)
+	if err != nil {
+		return nil, err
 	}
-	r.gc(obj, key, stored.Path)
-	return msg, nil
+	defer rc.Close()
+	return r.Store.PutArchive(ctx, key, rc)
 }
 
 func (r *GitRepositoryReconciler) gitOptions(ctx context.Context, obj *sourcev1.GitRepository) (git.Options, error) {
