@@ -57,9 +57,8 @@ func ParseRef(r Ref) (object.ObjMetadata, schema.GroupVersionKind, error) {
 	if meta.Name == "" || meta.GroupKind.Kind == "" {
 		return object.ObjMetadata{}, schema.GroupVersionKind{}, fmt.Errorf("invalid inventory ID %q: name and kind are required", r.ID)
 	}
-	if r.Version == "" {
-		return object.ObjMetadata{}, schema.GroupVersionKind{}, fmt.Errorf("inventory entry %q has no version", r.ID)
-	}
+	// An empty version (a health check written without apiVersion) maps
+	// to the version the cluster prefers for the group and kind.
 	return meta, meta.GroupKind.WithVersion(r.Version), nil
 }
 

@@ -19,7 +19,7 @@ func TestParseRef_SplitsInventoryEntries(t *testing.T) {
 		{name: "namespaced group", ref: Ref{ID: "apps_web_apps_Deployment", Version: "v1"}, ns: "apps", obj: "web", gvk: schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}},
 		{name: "cluster-scoped", ref: Ref{ID: "_apps__Namespace", Version: "v1"}, obj: "apps", gvk: schema.GroupVersionKind{Version: "v1", Kind: "Namespace"}},
 		{name: "rbac colon", ref: Ref{ID: "_system__view_rbac.authorization.k8s.io_ClusterRole", Version: "v1"}, obj: "system:view", gvk: schema.GroupVersionKind{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "ClusterRole"}},
-		{name: "no version", ref: Ref{ID: "apps_web_apps_Deployment"}, wantErr: true},
+		{name: "no version: the preferred one", ref: Ref{ID: "apps_web_apps_Deployment"}, ns: "apps", obj: "web", gvk: schema.GroupVersionKind{Group: "apps", Kind: "Deployment"}},
 		{name: "too few fields", ref: Ref{ID: "web_Deployment", Version: "v1"}, wantErr: true},
 		{name: "no name", ref: Ref{ID: "apps__apps_Deployment", Version: "v1"}, wantErr: true},
 	}

@@ -194,7 +194,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 	if applyErr != nil {
 		// What was applied is ours now: keep it in the inventory so a later
 		// prune can find it, but prune nothing until an apply succeeds.
-		obj.Status.Inventory = mergeInventories(oldInventory, newInventory)
+		obj.Status.Inventory = mergeInventories(newInventory, oldInventory)
 		r.changeEvent(obj, revision, changes)
 		return "", digest, loop.Failf(kustomize.ReconciliationFailedReason, "%v", applyErr)
 	}
@@ -478,6 +478,7 @@ func (r *Reconciler) checkHealth(ctx context.Context, obj *kustomizev1.Kustomiza
 }
 
 func healthCheckRef(obj *kustomizev1.Kustomization, hc common.NamespacedObjectKindReference) ssa.Ref {
+	// No apiVersion means the core group at the cluster's preferred version.
 	group, version := "", hc.APIVersion
 	if i := strings.LastIndex(hc.APIVersion, "/"); i >= 0 {
 		group, version = hc.APIVersion[:i], hc.APIVersion[i+1:]

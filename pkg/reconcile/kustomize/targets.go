@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize"
 	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
@@ -123,29 +124,39 @@ func (t *Targets) remoteConfig(ctx context.Context, namespace, name, key string)
 		// The parse error may quote the file; do not repeat it.
 		return nil, "", loop.Stallf(kustomize.ReconciliationFailedReason, "kubeconfig %s key %q is not a valid kubeconfig", subject, key)
 	}
-	for name, user := range raw.AuthInfos {
-		if user.Exec != nil && !t.AllowExec {
-			return nil, "", loop.Stallf(kustomize.ReconciliationFailedReason,
-				"kubeconfig %s: user %q uses an exec credential plugin, which this server refuses (start it with --insecure-kubeconfig-exec to allow)", subject, name)
-		}
-		if user.AuthProvider != nil {
-			return nil, "", loop.Stallf(kustomize.ReconciliationFailedReason,
-				"kubeconfig %s: user %q uses an auth-provider plugin, which is not supported", subject, name)
-		}
-		if user.TokenFile != "" || user.ClientCertificate != "" || user.ClientKey != "" {
-			return nil, "", loop.Stallf(kustomize.ReconciliationFailedReason,
-				"kubeconfig %s: user %q refers to files on the server's disk, which is refused", subject, name)
-		}
-	}
-	for name, c := range raw.Clusters {
-		if c.CertificateAuthority != "" {
-			return nil, "", loop.Stallf(kustomize.ReconciliationFailedReason,
-				"kubeconfig %s: cluster %q refers to a CA file on the server's disk, which is refused", subject, name)
-		}
+	if err := checkKubeConfig(subject, raw, t.AllowExec); err != nil {
+		return nil, "", err
 	}
 	cfg, err := clientcmd.NewDefaultClientConfig(*raw, &clientcmd.ConfigOverrides{}).ClientConfig()
 	if err != nil {
 		return nil, "", loop.Stallf(kustomize.ReconciliationFailedReason, "kubeconfig %s: %v", subject, err)
 	}
 	return cfg, secret.ResourceVersion, nil
+}
+
+// checkKubeConfig refuses what a kubeconfig from a Secret must not do on
+// this server: run exec credential plugins (unless allowExec), use
+// auth-provider plugins, or read files from the server's disk.
+func checkKubeConfig(subject string, raw *clientcmdapi.Config, allowExec bool) error {
+	for name, user := range raw.AuthInfos {
+		if user.Exec != nil && !allowExec {
+			return loop.Stallf(kustomize.ReconciliationFailedReason,
+				"kubeconfig %s: user %q uses an exec credential plugin, which this server refuses (start it with --insecure-kubeconfig-exec to allow)", subject, name)
+		}
+		if user.AuthProvider != nil {
+			return loop.Stallf(kustomize.ReconciliationFailedReason,
+				"kubeconfig %s: user %q uses an auth-provider plugin, which is not supported", subject, name)
+		}
+		if user.TokenFile != "" || user.ClientCertificate != "" || user.ClientKey != "" {
+			return loop.Stallf(kustomize.ReconciliationFailedReason,
+				"kubeconfig %s: user %q refers to files on the server's disk, which is refused", subject, name)
+		}
+	}
+	for name, c := range raw.Clusters {
+		if c.CertificateAuthority != "" {
+			return loop.Stallf(kustomize.ReconciliationFailedReason,
+				"kubeconfig %s: cluster %q refers to a CA file on the server's disk, which is refused", subject, name)
+		}
+	}
+	return nil
 }
