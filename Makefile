@@ -44,5 +44,10 @@ test-integration: tools build
 codegen:
 	hack/update-codegen.sh
 
+## bench: the Kustomization benchmark (docs/benchmarks.md), N=100 x 3 runs by default;
+## e.g. make bench BENCH_FLAGS="-n 100,500,1000 -gitops-args=--concurrent=8".
+bench: tools build
+	hack/bench.sh $(BENCH_FLAGS)
+
 clean:
 	rm -rf _output

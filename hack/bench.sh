@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs the Kustomization benchmark (docs/benchmarks.md; judged as
+# ../shared/BENCHMARK.md says): builds kube-apiserver, kubectl and etcd
+# (cached), gitops-apiserver and the harness test/bench, then measures on a
+# fresh local control plane per N and run. Arguments go to the harness, e.g.
+#   hack/bench.sh -n 100,500,1000 -runs 3 -gitops-args=--concurrent=8
+# The report goes to _output/bench/results.md (and .json) unless -out/-json
+# say otherwise; the directories of failed runs (logs) stay in
+# _output/bench/runs.
+set -o errexit -o nounset -o pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "${ROOT}"
+export GOTOOLCHAIN=local
+hack/build-tools.sh
+go build -o _output/bin/gitops-apiserver ./cmd/gitops-apiserver
+go build -o _output/bin/bench ./test/bench
+exec _output/bin/bench -repo-root "${ROOT}" -bin-dir "${ROOT}/_output/bin" \
+    -work-dir "${ROOT}/_output/bench/runs" \
+    -out "${ROOT}/_output/bench/results.md" -json "${ROOT}/_output/bench/results.json" "$@"

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/cache"
+
+	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
+	sourcev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1"
+)
+
+// referenceProcesses is how many kubectl processes share reference (b).
+const referenceProcesses = 8
+
+// target is a set of N objects to wait for, one per app.
+type target struct {
+	what string
+	lw   cache.ListerWatcher
+	obj  runtime.Object
+	ok   check
+}
+
+func (r *run) kustomizations(what string, ok check) target {
+	return target{what: what, lw: kustomizationsLW(r.flux), obj: &kustomizev1.Kustomization{}, ok: ok}
+}
+
+func (r *run) gitRepositories(what string) target {
+	return target{what: what, lw: gitRepositoriesLW(r.flux), obj: &sourcev1.GitRepository{}, ok: gitRepositoryReady}
+}
+
+// measure starts watching every target, takes t0, runs act, and waits (at
+// most the phase timeout) until each target's objects are all done. It
+// returns t0 and what each wait saw; an error only when act failed.
+func (r *run) measure(ctx context.Context, act func(context.Context) error, targets ...target) (time.Time, []waitResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
+	defer cancel()
+	results := make([]waitResult, len(targets))
+	progress := make([]atomic.Int64, len(targets))
+	names := appNames(r.cfg.N)
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Go(func() { results[i] = waitAll(ctx, t.lw, t.obj, names, t.ok, &progress[i]) })
+	}
+	t0 := time.Now()
+	go r.logProgress(ctx, t0, targets, progress)
+	err := act(ctx)
+	if err != nil {
+		cancel() // nothing more will happen: stop waiting
+	}
+	wg.Wait()
+	return t0, results, err
+}
+
+// logProgress logs how far each target is every 10 s until ctx ends.
+func (r *run) logProgress(ctx context.Context, t0 time.Time, targets []target, progress []atomic.Int64) {
+	tick := time.NewTicker(10 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			var parts []string
+			for i, t := range targets {
+				parts = append(parts, fmt.Sprintf("%s %d/%d", t.what, progress[i].Load(), r.cfg.N))
+			}
+			r.cfg.Logf("  %s after %s", strings.Join(parts, ", "), time.Since(t0).Round(time.Second))
+		}
+	}
+}
+
+// phase1 is the benchmark proper: from one kubectl apply of N
+// GitRepositories and N Kustomizations until every Kustomization is Ready
+// at its generation. It reports whether that happened.
+func (r *run) phase1(ctx context.Context) bool {
+	res, N := r.res, r.cfg.N
+	r.cfg.Logf("phase 1: %d GitRepositories and %d Kustomizations in one kubectl apply", N, N)
+	before, scrapeErr := r.scrape(ctx)
+	workload := workload(N, r.git.URL())
+	t0, waits, err := r.measure(ctx, func(ctx context.Context) error { return r.apply(ctx, workload) },
+		r.kustomizations("Kustomizations Ready", kustomizationReady), r.gitRepositories("GitRepositories Ready"))
+	ks, gs := waits[0], waits[1]
+	res.Ready, res.Pending = ks.Done, ks.Pending
+	if gs.complete() {
+		res.SourcesReady = gs.Finished.Sub(t0).Seconds()
+	}
+	if ks.complete() {
+		res.AllReady = ks.Finished.Sub(t0).Seconds()
+	}
+	r.peaks(&res.GitOpsPeak1, &res.KubePeak1)
+	after, err2 := r.scrape(ctx)
+	switch {
+	case err != nil:
+		res.fail("phase 1: kubectl apply: %v", err)
+	case !ks.complete():
+		res.fail("phase 1: Kustomizations not all Ready after %s: %s", r.cfg.Timeout, ks.summary())
+		if !gs.complete() {
+			res.fail("phase 1: GitRepositories not all Ready: %s", gs.summary())
+		}
+	}
+	if scrapeErr == nil && err2 == nil {
+		res.Phase1 = countsSince(after, before)
+	} else {
+		res.fail("phase 1: metrics: %v %v", scrapeErr, err2)
+	}
+	r.cfg.Logf("phase 1: Kustomizations %s, GitRepositories %s", allAfter(ks, t0), allAfter(gs, t0))
+	return err == nil && ks.complete()
+}
+
+// allAfter says how long a wait took, or how far it got.
+func allAfter(w waitResult, t0 time.Time) string {
+	if w.complete() {
+		return fmt.Sprintf("all %d Ready after %.1f s", w.Want, w.Finished.Sub(t0).Seconds())
+	}
+	return fmt.Sprintf("%d of %d Ready", w.Done, w.Want)
+}
+
+// peaks reads both servers' peak RSS so far.
+func (r *run) peaks(gitops, kube *int64) {
+	var err error
+	if *gitops, err = peakRSS(r.gitopsPID); err != nil {
+		r.res.fail("gitops-apiserver RSS: %v", err)
+	}
+	if kube == nil {
+		return
+	}
+	if *kube, err = peakRSS(r.kubePID); err != nil {
+		r.res.fail("kube-apiserver RSS: %v", err)
+	}
+}
+
+// reference applies the same N×4 app objects with kubectl alone, into
+// their own namespaces: (a) one process, (b) eight processes over eight
+// slices.
+func (r *run) reference(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
+	defer cancel()
+	N := r.cfg.N
+	a := strings.Join(referenceDocs(N, "bench-ref-a"), "---\n")
+	t := time.Now()
+	if err := r.apply(ctx, a); err != nil {
+		r.res.fail("reference (a): %v", err)
+	} else {
+		r.res.RefA = time.Since(t).Seconds()
+	}
+
+	docs := referenceDocs(N, "bench-ref-b")
+	var slices []string
+	for k := 0; k < referenceProcesses; k++ {
+		lo, hi := k*N/referenceProcesses, (k+1)*N/referenceProcesses // whole apps per slice
+		if lo < hi {
+			slices = append(slices, strings.Join(docs[4*lo:4*hi], "---\n"))
+		}
+	}
+	var g errgroup.Group
+	t = time.Now()
+	for _, s := range slices {
+		g.Go(func() error { return r.apply(ctx, s) })
+	}
+	if err := g.Wait(); err != nil {
+		r.res.fail("reference (b): %v", err)
+	} else {
+		r.res.RefB = time.Since(t).Seconds()
+	}
+	r.cfg.Logf("reference: (a) one kubectl %.1f s, (b) %d kubectl %.1f s", r.res.RefA, len(slices), r.res.RefB)
+}
+
+// phase2 measures how fast a new commit reaches every app: first by
+// polling (GitRepository interval 1m), then announced by POST /reconcile
+// on every GitRepository.
+func (r *run) phase2(ctx context.Context) {
+	res, N := r.res, r.cfg.N
+	res.Phase2Ran = true
+	r.cfg.Logf("phase 2: GitRepository interval 1m")
+	sources := gitRepositories(N, r.git.URL(), "1m")
+	_, waits, err := r.measure(ctx, func(ctx context.Context) error { return r.apply(ctx, sources) },
+		r.gitRepositories("GitRepositories Ready at interval 1m"))
+	if err != nil || !waits[0].complete() {
+		res.fail("phase 2: GitRepositories at interval 1m: %v %s", err, waits[0].summary())
+		return
+	}
+	before, scrapeErr := r.scrape(ctx)
+
+	commit, err := r.git.Commit(appFiles(2), "app v2")
+	if err != nil {
+		res.fail("phase 2: %v", err)
+		return
+	}
+	r.cfg.Logf("phase 2: commit %s, found by polling", commit[:12])
+	t0, waits, _ := r.measure(ctx, func(context.Context) error { return nil },
+		r.kustomizations("Kustomizations applied "+commit[:12], appliedRevision(commit)))
+	if !waits[0].complete() {
+		res.fail("phase 2: commit %s not applied everywhere after %s: %s", commit, r.cfg.Timeout, waits[0].summary())
+		return
+	}
+	res.Phase2Poll = waits[0].Finished.Sub(t0).Seconds()
+
+	if commit, err = r.git.Commit(appFiles(3), "app v3"); err != nil {
+		res.fail("phase 2: %v", err)
+		return
+	}
+	r.cfg.Logf("phase 2: commit %s, POST /reconcile on every GitRepository", commit[:12])
+	t0, waits, err = r.measure(ctx, r.reconcileAll,
+		r.kustomizations("Kustomizations applied "+commit[:12], appliedRevision(commit)))
+	switch {
+	case err != nil:
+		res.fail("phase 2: /reconcile: %v", err)
+	case !waits[0].complete():
+		res.fail("phase 2: commit %s not applied everywhere after %s: %s", commit, r.cfg.Timeout, waits[0].summary())
+	default:
+		res.Phase2Reconcile = waits[0].Finished.Sub(t0).Seconds()
+	}
+	after, err2 := r.scrape(ctx)
+	if scrapeErr == nil && err2 == nil {
+		res.Phase2 = countsSince(after, before)
+	} else {
+		res.fail("phase 2: metrics: %v %v", scrapeErr, err2)
+	}
+	r.cfg.Logf("phase 2: polling %.1f s, /reconcile %.1f s", res.Phase2Poll, res.Phase2Reconcile)
+}
+
+// reconcileAll asks for an immediate run of every GitRepository, the way
+// `flux reconcile source git` does, with a bounded number in flight.
+func (r *run) reconcileAll(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(r.cfg.ReconcileWorkers)
+	for i := 0; i < r.cfg.N; i++ {
+		g.Go(func() error {
+			err := r.flux.SourceV1().RESTClient().Post().
+				Namespace(fluxNamespace).Resource("gitrepositories").Name(appName(i)).SubResource("reconcile").
+				SetHeader("Content-Type", "application/json").Body([]byte("{}")).
+				Do(ctx).Error()
+			if err != nil {
+				return fmt.Errorf("GitRepository %s/%s: %w", fluxNamespace, appName(i), err)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// report is everything a bench invocation measured, with its settings.
+type report struct {
+	Date    string `json:"date"`
+	Machine string `json:"machine"`
+	// KubeVersion is the k8s.io/kubernetes release the tools are built from
+	// (the binaries themselves report no version).
+	KubeVersion string       `json:"kubeVersion"`
+	GitOpsArgs  []string     `json:"gitopsArgs"`
+	SharedEtcd  bool         `json:"sharedEtcd"`
+	Phase2      bool         `json:"phase2"`
+	Timeout     string       `json:"phaseTimeout"`
+	Runs        []*runResult `json:"runs"`
+}
+
+// stat is the median and spread of a measure over runs.
+type stat struct {
+	med, min, max float64
+	n             int
+}
+
+// stats summarizes the values measured (v reports whether a run measured it).
+func stats(runs []*runResult, v func(*runResult) (float64, bool)) stat {
+	var xs []float64
+	for _, r := range runs {
+		if x, ok := v(r); ok {
+			xs = append(xs, x)
+		}
+	}
+	if len(xs) == 0 {
+		return stat{}
+	}
+	sort.Float64s(xs)
+	med := xs[len(xs)/2]
+	if len(xs)%2 == 0 {
+		med = (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
+	}
+	return stat{med: med, min: xs[0], max: xs[len(xs)-1], n: len(xs)}
+}
+
+// measure is one row of the per-N table.
+type measure struct {
+	name   string
+	format func(float64) string
+	value  func(*runResult) (float64, bool)
+}
+
+func seconds(x float64) string { return fmt.Sprintf("%.1f s", x) }
+func ratio(x float64) string   { return fmt.Sprintf("%.2f×", x) }
+func mib(x float64) string     { return fmt.Sprintf("%.0f MiB", x/(1<<20)) }
+func count(x float64) string   { return fmt.Sprintf("%.0f", x) }
+
+func positive(x float64) (float64, bool) { return x, x > 0 }
+
+var measures = []measure{
+	{"ours: all Kustomizations Ready", seconds, func(r *runResult) (float64, bool) { return positive(r.AllReady) }},
+	{"ours: all GitRepositories Ready", seconds, func(r *runResult) (float64, bool) { return positive(r.SourcesReady) }},
+	{"reference (a): 1 kubectl", seconds, func(r *runResult) (float64, bool) { return positive(r.RefA) }},
+	{"reference (b): 8 kubectl", seconds, func(r *runResult) (float64, bool) { return positive(r.RefB) }},
+	{"ours / reference (b)", ratio, func(r *runResult) (float64, bool) { return quotient(r.AllReady, r.RefB) }},
+	{"ours / reference (a)", ratio, func(r *runResult) (float64, bool) { return quotient(r.AllReady, r.RefA) }},
+	{"phase 2: new commit applied, polling (interval 1m)", seconds, func(r *runResult) (float64, bool) { return positive(r.Phase2Poll) }},
+	{"phase 2: new commit applied, POST /reconcile", seconds, func(r *runResult) (float64, bool) { return positive(r.Phase2Reconcile) }},
+	{"gitops-apiserver peak RSS, phase 1", mib, func(r *runResult) (float64, bool) { return positive(float64(r.GitOpsPeak1)) }},
+	{"gitops-apiserver peak RSS, whole run", mib, func(r *runResult) (float64, bool) { return positive(float64(r.GitOpsPeak)) }},
+	{"kube-apiserver peak RSS, phase 1", mib, func(r *runResult) (float64, bool) { return positive(float64(r.KubePeak1)) }},
+	// Counted whenever scraped, also when the phase did not complete.
+	{"409 Conflicts, phase 1", count, func(r *runResult) (float64, bool) { return r.Phase1.conflicts(), r.Phase1.scraped() }},
+	{"409 Conflicts, phase 2", count, func(r *runResult) (float64, bool) { return r.Phase2.conflicts(), r.Phase2.scraped() }},
+	{"kube-apiserver requests per app, phase 1", count, func(r *runResult) (float64, bool) {
+		return r.Phase1.KubeRequests / float64(r.N), r.Phase1.scraped()
+	}},
+	{"gitops-apiserver requests per app, phase 1", count, func(r *runResult) (float64, bool) {
+		return r.Phase1.GitOpsRequests / float64(r.N), r.Phase1.scraped()
+	}},
+	{"not Ready at the end", count, func(r *runResult) (float64, bool) { return float64(r.NotReadyAtEnd), true }},
+}
+
+// summaryMeasures are the summary table's columns after N.
+func summaryMeasures() []measure {
+	byName := map[string]measure{}
+	for _, m := range measures {
+		byName[m.name] = m
+	}
+	var out []measure
+	for _, name := range []string{
+		"ours: all Kustomizations Ready", "ours / reference (b)", "ours / reference (a)",
+		"reference (a): 1 kubectl", "reference (b): 8 kubectl", "gitops-apiserver peak RSS, whole run",
+		"kube-apiserver peak RSS, phase 1", "409 Conflicts, phase 1",
+	} {
+		out = append(out, byName[name])
+	}
+	return out
+}
+
+func quotient(a, b float64) (float64, bool) {
+	if a <= 0 || b <= 0 {
+		return 0, false
+	}
+	return a / b, true
+}
+
+func (s stat) cell(format func(float64) string) string {
+	switch {
+	case s.n == 0:
+		return "—"
+	case s.min == s.max:
+		return format(s.med)
+	default:
+		return fmt.Sprintf("%s (%s – %s)", format(s.med), format(s.min), format(s.max))
+	}
+}
+
+// byN groups the runs by N, in the order first measured.
+func (rep *report) byN() (ns []int, runs map[int][]*runResult) {
+	runs = map[int][]*runResult{}
+	for _, r := range rep.Runs {
+		if _, ok := runs[r.N]; !ok {
+			ns = append(ns, r.N)
+		}
+		runs[r.N] = append(runs[r.N], r)
+	}
+	return ns, runs
+}
+
+// markdown renders the summary table, one table per N and every failure.
+func (rep *report) markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Kustomization benchmark, %s\n\n", rep.Date)
+	fmt.Fprintf(&b, "%s, kube-apiserver %s. gitops-apiserver flags: `%s`; storage: %s; phase 2: %v; phase timeout %s. "+
+		"Cells are the median of the runs that measured them, with (min – max).\n\n",
+		rep.Machine, rep.KubeVersion, strings.Join(rep.GitOpsArgs, " "), storage(rep.SharedEtcd), rep.Phase2, rep.Timeout)
+	ns, runs := rep.byN()
+	b.WriteString("| N | runs complete | ours: all Ready | ours / ref (b) | ours / ref (a) | reference (a) | reference (b) | gitops-apiserver peak RSS | kube-apiserver peak RSS | 409s (phase 1) |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, n := range ns {
+		rs := runs[n]
+		row := []string{fmt.Sprint(n), fmt.Sprintf("%d/%d", complete(rs), len(rs))}
+		for _, m := range summaryMeasures() {
+			row = append(row, stats(rs, m.value).cell(m.format))
+		}
+		fmt.Fprintf(&b, "| %s |\n", strings.Join(row, " | "))
+	}
+	for _, n := range ns {
+		rep.writeN(&b, n, runs[n])
+	}
+	return b.String()
+}
+
+func storage(shared bool) string {
+	if shared {
+		return "the control plane's etcd (--etcd-servers)"
+	}
+	return "embedded etcd"
+}
+
+func complete(rs []*runResult) int {
+	c := 0
+	for _, r := range rs {
+		if r.ok() {
+			c++
+		}
+	}
+	return c
+}
+
+// writeN writes one N's table, its 409s and its failures.
+func (rep *report) writeN(b *strings.Builder, n int, rs []*runResult) {
+	fmt.Fprintf(b, "\n## N = %d\n\n%d of %d runs complete.\n\n", n, complete(rs), len(rs))
+	b.WriteString("| measure | median | min – max | runs |\n|---|---|---|---|\n")
+	for _, m := range measures {
+		s := stats(rs, m.value)
+		spread := "—"
+		if s.n > 0 {
+			spread = m.format(s.min) + " – " + m.format(s.max)
+		}
+		med := "—"
+		if s.n > 0 {
+			med = m.format(s.med)
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %d |\n", m.name, med, spread, s.n)
+	}
+	var notes []string
+	for _, r := range rs {
+		for phase, c := range map[string]serverCounts{"phase 1": r.Phase1, "phase 2": r.Phase2} {
+			if g := (requestCounts{Conflicts: c.GitOpsConflicts}); len(g.Conflicts) > 0 {
+				notes = append(notes, fmt.Sprintf("- run %d, %s, gitops-apiserver 409s: %s", r.Run, phase, g.breakdown()))
+			}
+			if k := (requestCounts{Conflicts: c.KubeConflicts}); len(k.Conflicts) > 0 {
+				notes = append(notes, fmt.Sprintf("- run %d, %s, kube-apiserver 409s: %s", r.Run, phase, k.breakdown()))
+			}
+		}
+		for _, f := range r.Failures {
+			notes = append(notes, fmt.Sprintf("- run %d failed: %s", r.Run, oneLine(f)))
+		}
+	}
+	sort.Strings(notes)
+	if len(notes) > 0 {
+		b.WriteString("\n" + strings.Join(notes, "\n") + "\n")
+	}
+}
+
+// oneLine keeps a failure readable in a markdown list.
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 600 {
+		s = s[:600] + "…"
+	}
+	return s
+}
