@@ -29,6 +29,11 @@ type ApplyOptions struct {
 	// (the cluster keeps the last good state). It costs one more request
 	// per object; callers ask for it when the manifests changed.
 	DryRunFirst bool
+	// Owned lists the IDs the caller applied before (its inventory). An
+	// object that is neither in it nor known to the Manager is applied
+	// without reading it first: most likely it does not exist yet, and a
+	// 201 says so. When it did exist it is reported configured.
+	Owned map[string]bool
 }
 
 func (o ApplyOptions) withDefaults() ApplyOptions {
@@ -221,6 +226,9 @@ func (m *Manager) applyKnown(ctx context.Context, mp *meta.RESTMapping, t *targe
 	// existence matters), and when the policy became Override (kubectl's
 	// fields may need taking over).
 	mustRead := !known || seen.reread || policy == policyIfNotPresent || (policy == policyOverride && !seen.override)
+	if !known && opts.Owned != nil && !opts.Owned[change.ID] && policy != policyIfNotPresent {
+		mustRead = false
+	}
 	rv, before, haveBefore := seen.resourceVersion, seen.content, known
 	for conflicts := 0; ; conflicts++ {
 		if mustRead {

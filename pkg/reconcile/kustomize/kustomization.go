@@ -188,6 +188,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 		// Re-applying the last good manifests (drift correction) and a
 		// first apply, with nothing to protect, skip that round trip.
 		DryRunFirst: hasInventory(obj) && digest != lastAppliedDigest(&obj.Status),
+		Owned:       ownedIDs(obj.Status.Inventory),
 	})
 	newInventory := inventoryOf(changes)
 	oldInventory := obj.Status.Inventory
@@ -640,6 +641,17 @@ func mergeInventories(a, b *kustomizev1.ResourceInventory) *kustomizev1.Resource
 		}
 	}
 	return out
+}
+
+// ownedIDs is the set of inventory IDs (never nil).
+func ownedIDs(inv *kustomizev1.ResourceInventory) map[string]bool {
+	owned := map[string]bool{}
+	if inv != nil {
+		for _, e := range inv.Entries {
+			owned[e.ID] = true
+		}
+	}
+	return owned
 }
 
 func hasInventory(obj *kustomizev1.Kustomization) bool {
