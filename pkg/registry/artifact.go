@@ -1,11 +1,11 @@
 package registry
 
 import (
-	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"net/http"
 	"strconv"
 
