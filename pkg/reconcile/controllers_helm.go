@@ -66,46 +66,50 @@ func (m *Manager) helmChartController(w sourceWorkers) (Controller, error) {
 			}
 		}
 	}
-	for _, h := range []struct {
-		kind     string
-		informer cache.SharedIndexInformer
-	}{
-		{source.HelmRepositoryKind, repos.Informer()},
-		{source.GitRepositoryKind, gits.Informer()},
-		{source.BucketKind, buckets.Informer()},
+	for kind, si := range map[string]cache.SharedIndexInformer{
+		source.HelmRepositoryKind: repos.Informer(),
+		source.GitRepositoryKind:  gits.Informer(),
+		source.BucketKind:         buckets.Informer(),
 	} {
-		kind := h.kind
-		_, err = h.informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			UpdateFunc: func(oldObj, newObj interface{}) {
-				oldArtifact, newArtifact := sourceArtifact(oldObj), sourceArtifact(newObj)
-				if newArtifact == nil || (oldArtifact != nil && oldArtifact.Revision == newArtifact.Revision) {
-					return
-				}
-				if m, ok := newObj.(metav1.Object); ok {
-					enqueueCharts(kind, m.GetNamespace(), m.GetName())
-				}
-			},
-		})
-		if err != nil {
+		if err := onNewArtifact(si, func(namespace, name string) { enqueueCharts(kind, namespace, name) }); err != nil {
 			return nil, err
 		}
 	}
 	return c, nil
 }
 
-// sourceArtifact is the artifact in a source's status.
-func sourceArtifact(obj interface{}) *common.Artifact {
+// onNewArtifact calls fn with a source's namespace and name whenever its
+// status shows an artifact of a new revision. Objects are created without
+// a status, so updates are the only place a new artifact shows up.
+func onNewArtifact(inf cache.SharedIndexInformer, fn func(namespace, name string)) error {
+	_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		UpdateFunc: func(oldObj, newObj interface{}) {
+			oldArtifact, _ := sourceStatus(oldObj)
+			newArtifact, _ := sourceStatus(newObj)
+			if newArtifact == nil || (oldArtifact != nil && oldArtifact.Revision == newArtifact.Revision) {
+				return
+			}
+			if m, ok := newObj.(metav1.Object); ok {
+				fn(m.GetNamespace(), m.GetName())
+			}
+		},
+	})
+	return err
+}
+
+// sourceStatus is the artifact and conditions in a source's status.
+func sourceStatus(obj interface{}) (*common.Artifact, []metav1.Condition) {
 	switch o := obj.(type) {
 	case *sourcev1.HelmRepository:
-		return o.Status.Artifact
+		return o.Status.Artifact, o.Status.Conditions
 	case *sourcev1.GitRepository:
-		return o.Status.Artifact
+		return o.Status.Artifact, o.Status.Conditions
 	case *sourcev1.Bucket:
-		return o.Status.Artifact
+		return o.Status.Artifact, o.Status.Conditions
 	case *sourcev1.OCIRepository:
-		return o.Status.Artifact
+		return o.Status.Artifact, o.Status.Conditions
 	case *sourcev1.ExternalArtifact:
-		return o.Status.Artifact
+		return o.Status.Artifact, o.Status.Conditions
 	}
-	return nil
+	return nil, nil
 }

@@ -6,6 +6,7 @@ import (
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
@@ -34,11 +35,7 @@ var kustomizationIndexers = cache.Indexers{
 		if !ok {
 			return nil, nil
 		}
-		ns := k.Spec.SourceRef.Namespace
-		if ns == "" {
-			ns = k.Namespace
-		}
-		return []string{k.Spec.SourceRef.Kind + "/" + ns + "/" + k.Spec.SourceRef.Name}, nil
+		return []string{kustomizerec.SourceKey(k)}, nil
 	},
 	byDependsOnIndex: func(obj interface{}) ([]string, error) {
 		k, ok := obj.(*kustomizev1.Kustomization)
@@ -74,41 +71,35 @@ func (s kustomizeSources) informers() map[string]cache.SharedIndexInformer {
 
 func (s kustomizeSources) get(kind, namespace, name string) (*kustomizerec.Source, error) {
 	src := s.factory.Source().V1()
-	var artifact *common.Artifact
-	var conds []metav1.Condition
 	switch kind {
 	case kustomize.GitRepositoryKind:
-		o, err := src.GitRepositories().Lister().GitRepositories(namespace).Get(name)
-		if err != nil {
-			return nil, err
-		}
-		artifact, conds = o.Status.Artifact, o.Status.Conditions
+		return toSource(src.GitRepositories().Lister().GitRepositories(namespace).Get(name))
 	case kustomize.OCIRepositoryKind:
-		o, err := src.OCIRepositories().Lister().OCIRepositories(namespace).Get(name)
-		if err != nil {
-			return nil, err
-		}
-		artifact, conds = o.Status.Artifact, o.Status.Conditions
+		return toSource(src.OCIRepositories().Lister().OCIRepositories(namespace).Get(name))
 	case kustomize.BucketKind:
-		o, err := src.Buckets().Lister().Buckets(namespace).Get(name)
-		if err != nil {
-			return nil, err
-		}
-		artifact, conds = o.Status.Artifact, o.Status.Conditions
+		return toSource(src.Buckets().Lister().Buckets(namespace).Get(name))
 	case kustomize.ExternalArtifactKind:
-		o, err := src.ExternalArtifacts().Lister().ExternalArtifacts(namespace).Get(name)
-		if err != nil {
-			return nil, err
-		}
-		artifact, conds = o.Status.Artifact, o.Status.Conditions
-	default:
-		return nil, loop.Stallf(kustomize.ArtifactFailedReason, "source kind %q is not supported", kind)
+		return toSource(src.ExternalArtifacts().Lister().ExternalArtifacts(namespace).Get(name))
 	}
+	return nil, unsupportedSource(kind)
+}
+
+// toSource is what the Kustomization worker needs of a source object read
+// by a lister or a client.
+func toSource[T runtime.Object](obj T, err error) (*kustomizerec.Source, error) {
+	if err != nil {
+		return nil, err
+	}
+	artifact, conds := sourceStatus(obj)
 	out := &kustomizerec.Source{Artifact: artifact, Ready: metav1.ConditionUnknown}
 	if c := apimeta.FindStatusCondition(conds, common.ReadyCondition); c != nil {
 		out.Ready, out.Message = c.Status, c.Message
 	}
 	return out, nil
+}
+
+func unsupportedSource(kind string) error {
+	return loop.Stallf(kustomize.ArtifactFailedReason, "source kind %q is not supported", kind)
 }
 
 // kustomizationController builds the Kustomization worker: it reconciles
@@ -167,23 +158,8 @@ func (m *Manager) kustomizationController(w sourceWorkers, loopback *rest.Config
 	// A new artifact revision of a source reconciles its Kustomizations at
 	// once, not at their interval.
 	for kind, si := range sources.informers() {
-		_, err := si.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc: func(obj interface{}) {
-				if sourceArtifact(obj) != nil {
-					if o, ok := obj.(metav1.Object); ok {
-						enqueueIndexed(bySourceIndex, kind+"/"+o.GetNamespace()+"/"+o.GetName())
-					}
-				}
-			},
-			UpdateFunc: func(oldObj, newObj interface{}) {
-				oldA, newA := sourceArtifact(oldObj), sourceArtifact(newObj)
-				if newA == nil || (oldA != nil && oldA.Revision == newA.Revision) {
-					return
-				}
-				if o, ok := newObj.(metav1.Object); ok {
-					enqueueIndexed(bySourceIndex, kind+"/"+o.GetNamespace()+"/"+o.GetName())
-				}
-			},
+		err := onNewArtifact(si, func(namespace, name string) {
+			enqueueIndexed(bySourceIndex, kustomizerec.SourceKeyOf(kind, namespace, name))
 		})
 		if err != nil {
 			return nil, nil, err

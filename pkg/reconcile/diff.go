@@ -8,7 +8,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/helm"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize"
 	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
@@ -65,35 +64,16 @@ type liveSources struct {
 }
 
 func (s liveSources) get(kind, namespace, name string) (*kustomizerec.Source, error) {
-	src := s.flux.SourceV1()
-	var artifact *common.Artifact
+	src, get := s.flux.SourceV1(), metav1.GetOptions{}
 	switch kind {
 	case kustomize.GitRepositoryKind:
-		o, err := src.GitRepositories(namespace).Get(s.ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return nil, err
-		}
-		artifact = o.Status.Artifact
+		return toSource(src.GitRepositories(namespace).Get(s.ctx, name, get))
 	case kustomize.OCIRepositoryKind:
-		o, err := src.OCIRepositories(namespace).Get(s.ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return nil, err
-		}
-		artifact = o.Status.Artifact
+		return toSource(src.OCIRepositories(namespace).Get(s.ctx, name, get))
 	case kustomize.BucketKind:
-		o, err := src.Buckets(namespace).Get(s.ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return nil, err
-		}
-		artifact = o.Status.Artifact
+		return toSource(src.Buckets(namespace).Get(s.ctx, name, get))
 	case kustomize.ExternalArtifactKind:
-		o, err := src.ExternalArtifacts(namespace).Get(s.ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return nil, err
-		}
-		artifact = o.Status.Artifact
-	default:
-		return nil, fmt.Errorf("source kind %q is not supported", kind)
+		return toSource(src.ExternalArtifacts(namespace).Get(s.ctx, name, get))
 	}
-	return &kustomizerec.Source{Artifact: artifact}, nil
+	return nil, unsupportedSource(kind)
 }

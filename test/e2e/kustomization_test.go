@@ -89,13 +89,10 @@ func appliedAt(rev string) func(map[string]interface{}) bool {
 	}
 }
 
-// reconcileKustomization POSTs to a Kustomization's /reconcile.
+// reconcileKustomization POSTs body to a Kustomization's /reconcile.
 func reconcileKustomization(t *testing.T, ns, name, body string) {
 	t.Helper()
-	path := fmt.Sprintf("/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/%s/kustomizations/%s/reconcile", ns, name)
-	if out, err := kubectlStdout(t, body, "create", "--raw", path, "-f", "-"); err != nil {
-		t.Fatalf("%v: %s", err, out)
-	}
+	postReconcile(t, "kustomize.toolkit.fluxcd.io/v1", ns, "kustomizations", name, "", body)
 }
 
 func jsonpath(t *testing.T, resource, ns, name, path string) string {

@@ -51,12 +51,19 @@ func kubectlStdout(t *testing.T, stdin string, args ...string) ([]byte, error) {
 	return out, nil
 }
 
-// requestReconcile POSTs to the /reconcile subresource and returns the
-// requestedAt it recorded.
+// requestReconcile POSTs to a source's /reconcile subresource and returns
+// the requestedAt it recorded.
 func requestReconcile(t *testing.T, ns, resource, name, query string) string {
 	t.Helper()
-	path := fmt.Sprintf("/apis/source.toolkit.fluxcd.io/v1/namespaces/%s/%s/%s/reconcile%s", ns, resource, name, query)
-	out, err := kubectlStdout(t, "{}", "create", "--raw", path, "-f", "-")
+	return postReconcile(t, "source.toolkit.fluxcd.io/v1", ns, resource, name, query, "{}")
+}
+
+// postReconcile POSTs body to the /reconcile subresource of an object of
+// groupVersion and returns the requestedAt it recorded.
+func postReconcile(t *testing.T, groupVersion, ns, resource, name, query, body string) string {
+	t.Helper()
+	path := fmt.Sprintf("/apis/%s/namespaces/%s/%s/%s/reconcile%s", groupVersion, ns, resource, name, query)
+	out, err := kubectlStdout(t, body, "create", "--raw", path, "-f", "-")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 
 	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/inspect"
-	"github.com/gitops-apiserver/gitops-apiserver/pkg/ssa"
 )
 
 // Diff reports what a reconciliation of obj would change now: each built
@@ -50,9 +49,9 @@ func (r *Reconciler) Diff(ctx context.Context, obj *kustomizev1.Kustomization) (
 
 // refOf turns an inventory entry into an ObjectRef.
 func refOf(id, version string) inspect.ObjectRef {
-	meta, gvk, err := ssa.ParseRef(ssa.Ref{ID: id, Version: version})
+	ref, err := inspect.ParseInventoryID(id, version)
 	if err != nil {
 		return inspect.ObjectRef{Name: id, APIVersion: version}
 	}
-	return inspect.ObjectRef{APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind, Namespace: meta.Namespace, Name: meta.Name}
+	return ref
 }

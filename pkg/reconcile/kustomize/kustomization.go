@@ -112,9 +112,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 	if obj.Spec.Suspend {
 		return loop.Result{}
 	}
-	if v, ok := obj.GetAnnotations()[common.ReconcileRequestAnnotation]; ok {
-		obj.Status.LastHandledReconcileAt = v
-	}
+	loop.RecordReconcileRequest(obj, &obj.Status.ReconcileRequestStatus)
 	interval, err := obj.Spec.Interval.Parse()
 	if err != nil {
 		interval = 10 * time.Minute
@@ -283,7 +281,7 @@ func dependencyReady(obj, dep *kustomizev1.Kustomization, revisionOf func(kind, 
 	if !apimeta.IsStatusConditionTrue(dep.Status.Conditions, common.ReadyCondition) {
 		return false
 	}
-	if sourceKey(obj) == sourceKey(dep) {
+	if SourceKey(obj) == SourceKey(dep) {
 		ref := dep.Spec.SourceRef
 		ns := ref.Namespace
 		if ns == "" {
@@ -296,13 +294,18 @@ func dependencyReady(obj, dep *kustomizev1.Kustomization, revisionOf func(kind, 
 	return true
 }
 
-// sourceKey identifies a Kustomization's source: kind/namespace/name.
-func sourceKey(obj *kustomizev1.Kustomization) string {
+// SourceKey identifies a Kustomization's source: kind/namespace/name.
+func SourceKey(obj *kustomizev1.Kustomization) string {
 	ns := obj.Spec.SourceRef.Namespace
 	if ns == "" {
 		ns = obj.Namespace
 	}
-	return obj.Spec.SourceRef.Kind + "/" + ns + "/" + obj.Spec.SourceRef.Name
+	return SourceKeyOf(obj.Spec.SourceRef.Kind, ns, obj.Spec.SourceRef.Name)
+}
+
+// SourceKeyOf is SourceKey of a source object.
+func SourceKeyOf(kind, namespace, name string) string {
+	return kind + "/" + namespace + "/" + name
 }
 
 // source returns the source with its artifact, or the error to report.

@@ -45,3 +45,12 @@ func Summarize(conds *[]metav1.Condition, s Summary) {
 		meta.RemoveStatusCondition(conds, common.StalledCondition)
 	}
 }
+
+// RecordReconcileRequest records that the reconcile.fluxcd.io/requestedAt
+// annotation (set by `flux reconcile` or the /reconcile subresource) was
+// handled by this run.
+func RecordReconcileRequest(obj interface{ GetAnnotations() map[string]string }, status *common.ReconcileRequestStatus) {
+	if v, ok := obj.GetAnnotations()[common.ReconcileRequestAnnotation]; ok {
+		status.LastHandledReconcileAt = v
+	}
+}

@@ -17,15 +17,6 @@ import (
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 )
 
-// handleReconcileRequest records that the reconcile.fluxcd.io/requestedAt
-// annotation (set by `flux reconcile` or the /reconcile subresource) was
-// handled by this run.
-func handleReconcileRequest(obj interface{ GetAnnotations() map[string]string }, status *common.ReconcileRequestStatus) {
-	if v, ok := obj.GetAnnotations()[common.ReconcileRequestAnnotation]; ok {
-		status.LastHandledReconcileAt = v
-	}
-}
-
 // artifactURL is where a user (with RBAC on the artifact subresource) can
 // download an object's artifact through kube-apiserver.
 func artifactURL(resource, namespace, name string) string {
@@ -54,7 +45,7 @@ func (e *Env) run(obj sourceObject, s sourceState, reconcile func() (string, err
 		// Validation makes this impossible; be safe.
 		interval = 10 * time.Minute
 	}
-	handleReconcileRequest(obj, s.request)
+	loop.RecordReconcileRequest(obj, s.request)
 	if s.successReason == "" {
 		s.successReason = common.SucceededReason
 	}
