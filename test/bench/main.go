@@ -41,6 +41,7 @@ type options struct {
 	gitopsArgs                []string
 	timeout                   time.Duration
 	reconcileWorkers          int
+	profile                   time.Duration
 	binDir, repoRoot, workDir string
 }
 
@@ -69,6 +70,7 @@ func parseFlags() (*options, error) {
 	flag.StringVar(&o.binDir, "bin-dir", "_output/bin", "directory with etcd, kube-apiserver, kubectl and gitops-apiserver")
 	flag.StringVar(&o.repoRoot, "repo-root", ".", "repository checkout (for artifacts/deploy)")
 	flag.StringVar(&o.workDir, "work-dir", "", "directory for the runs' control planes and logs (default: a new temporary directory)")
+	flag.DurationVar(&o.profile, "profile", 0, "take CPU profiles of gitops-apiserver and kube-apiserver for this long from phase 1's start, into the run's directory (kept)")
 	flag.BoolVar(&o.keep, "keep", false, "keep every run's directory; failed runs are always kept")
 	flag.Parse()
 	if flag.NArg() > 0 {
@@ -138,10 +140,10 @@ func runBench(o *options) error {
 			res := runOnce(ctx, runConfig{
 				N: n, Run: i, Dir: dir, BinDir: o.binDir, RepoRoot: o.repoRoot,
 				GitOpsArgs: o.gitopsArgs, SharedEtcd: o.sharedEtcd, Phase2: o.phase2,
-				Timeout: o.timeout, ReconcileWorkers: o.reconcileWorkers, Logf: logf,
+				Timeout: o.timeout, ReconcileWorkers: o.reconcileWorkers, Profile: o.profile, Logf: logf,
 			})
 			rep.Runs = append(rep.Runs, res)
-			if res.ok() && !o.keep {
+			if res.ok() && !o.keep && o.profile == 0 {
 				_ = os.RemoveAll(dir)
 			} else {
 				for _, f := range res.Failures {

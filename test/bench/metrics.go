@@ -17,6 +17,8 @@ type requestCounts struct {
 	Total float64
 	// Conflicts counts the 409 answers by "group/resource[/subresource] VERB".
 	Conflicts map[string]float64
+	// ByKind counts every request by "group/resource[/subresource] VERB".
+	ByKind map[string]float64
 }
 
 // serverOwnConflicts are 409s kube-apiserver causes itself, not its
@@ -37,13 +39,41 @@ func (c requestCounts) conflicts() float64 {
 
 // since returns c minus an earlier scrape.
 func (c requestCounts) since(before requestCounts) requestCounts {
-	out := requestCounts{Total: c.Total - before.Total, Conflicts: map[string]float64{}}
+	out := requestCounts{Total: c.Total - before.Total, Conflicts: map[string]float64{}, ByKind: map[string]float64{}}
 	for k, v := range c.Conflicts {
 		if d := v - before.Conflicts[k]; d > 0 {
 			out.Conflicts[k] = d
 		}
 	}
+	for k, v := range c.ByKind {
+		if d := v - before.ByKind[k]; d > 0 {
+			out.ByKind[k] = d
+		}
+	}
 	return out
+}
+
+// top lists the most frequent kinds of request, e.g.
+// "apps/deployments APPLY 1000", at most n of them.
+func top(byKind map[string]float64, n int) string {
+	keys := make([]string, 0, len(byKind))
+	for k := range byKind {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if byKind[keys[i]] != byKind[keys[j]] {
+			return byKind[keys[i]] > byKind[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	if len(keys) > n {
+		keys = keys[:n]
+	}
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %.0f", k, byKind[k]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // breakdown lists the 409s by resource, most first, e.g.
@@ -73,7 +103,7 @@ func (c requestCounts) breakdown() string {
 // parseRequestCounts reads apiserver_request_total from a Prometheus text
 // exposition.
 func parseRequestCounts(body []byte) (requestCounts, error) {
-	out := requestCounts{Conflicts: map[string]float64{}}
+	out := requestCounts{Conflicts: map[string]float64{}, ByKind: map[string]float64{}}
 	sc := bufio.NewScanner(bytes.NewReader(body))
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	const metric = "apiserver_request_total{"
@@ -96,15 +126,17 @@ func parseRequestCounts(body []byte) (requestCounts, error) {
 		}
 		labels := parseLabels(line[len(metric):end])
 		out.Total += v
+		key := labels["resource"]
+		if g := labels["group"]; g != "" {
+			key = g + "/" + key
+		}
+		if s := labels["subresource"]; s != "" {
+			key += "/" + s
+		}
+		key += " " + labels["verb"]
+		out.ByKind[key] += v
 		if labels["code"] == "409" {
-			key := labels["resource"]
-			if g := labels["group"]; g != "" {
-				key = g + "/" + key
-			}
-			if s := labels["subresource"]; s != "" {
-				key += "/" + s
-			}
-			out.Conflicts[key+" "+labels["verb"]] += v
+			out.Conflicts[key] += v
 		}
 	}
 	return out, sc.Err()
@@ -173,4 +205,57 @@ func peakRSS(pid int) (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("/proc/%d/status has no VmHWM", pid)
+}
+
+// clockTicks is the unit of /proc/<pid>/stat's times (USER_HZ), 100 on
+// every Linux this runs on.
+const clockTicks = 100
+
+// cpuSeconds is the CPU time (user + system) a process has used, with its
+// waited-for children's when children is set.
+func cpuSeconds(pid int, children bool) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name may hold spaces: the fields start after its ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("/proc/%d/stat: no command name", pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	// f[0] is field 3 (state): utime, stime, cutime, cstime are 14–17.
+	if len(f) < 15 {
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
+	}
+	last := 13
+	if children {
+		last = 15
+	}
+	var ticks int64
+	for _, s := range f[11 : last+1] {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+		}
+		ticks += n
+	}
+	return float64(ticks) / clockTicks, nil
+}
+
+// cpuUse is the CPU seconds each process of a run used in a phase.
+type cpuUse struct {
+	GitOps  float64 `json:"gitopsApiserver"`
+	Kube    float64 `json:"kubeApiserver"`
+	Etcd    float64 `json:"etcd"`
+	Harness float64 `json:"harness"` // with its kubectl and git children
+}
+
+func (c cpuUse) String() string {
+	return fmt.Sprintf("gitops-apiserver %.1f s, kube-apiserver %.1f s, etcd %.1f s, harness+kubectl+git %.1f s",
+		c.GitOps, c.Kube, c.Etcd, c.Harness)
+}
+
+func (c cpuUse) since(before cpuUse) cpuUse {
+	return cpuUse{c.GitOps - before.GitOps, c.Kube - before.Kube, c.Etcd - before.Etcd, c.Harness - before.Harness}
 }

@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -84,6 +87,8 @@ func (r *run) phase1(ctx context.Context) bool {
 	r.cfg.Logf("phase 1: %d GitRepositories and %d Kustomizations in one kubectl apply", N, N)
 	before, scrapeErr := r.scrape(ctx)
 	workload := workload(N, r.git.URL())
+	cpu0 := r.cpu()
+	profiled := r.profile(ctx)
 	t0, waits, err := r.measure(ctx, func(ctx context.Context) error { return r.apply(ctx, workload) },
 		r.kustomizations("Kustomizations Ready", kustomizationReady), r.gitRepositories("GitRepositories Ready"))
 	ks, gs := waits[0], waits[1]
@@ -94,7 +99,9 @@ func (r *run) phase1(ctx context.Context) bool {
 	if ks.complete() {
 		res.AllReady = ks.Finished.Sub(t0).Seconds()
 	}
+	res.Phase1CPU = r.cpu().since(cpu0)
 	r.peaks(&res.GitOpsPeak1, &res.KubePeak1)
+	profiled.Wait()
 	after, err2 := r.scrape(ctx)
 	switch {
 	case err != nil:
@@ -107,11 +114,50 @@ func (r *run) phase1(ctx context.Context) bool {
 	}
 	if scrapeErr == nil && err2 == nil {
 		res.Phase1 = countsSince(after, before)
+		r.cfg.Logf("phase 1: gitops-apiserver answered %s", top(res.Phase1.GitOpsByKind, 8))
+		r.cfg.Logf("phase 1: kube-apiserver answered %s", top(res.Phase1.KubeByKind, 8))
 	} else {
 		res.fail("phase 1: metrics: %v %v", scrapeErr, err2)
 	}
 	r.cfg.Logf("phase 1: Kustomizations %s, GitRepositories %s", allAfter(ks, t0), allAfter(gs, t0))
+	r.cfg.Logf("phase 1: CPU %s", res.Phase1CPU)
 	return err == nil && ks.complete()
+}
+
+// profile starts taking CPU profiles of gitops-apiserver and kube-apiserver
+// for cfg.Profile, written to the run's directory; the returned group ends
+// when both are written (at once when profiling is off).
+func (r *run) profile(ctx context.Context) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	if r.cfg.Profile <= 0 {
+		return &wg
+	}
+	secs := strconv.Itoa(int(r.cfg.Profile.Seconds()))
+	get := map[string]func(context.Context) ([]byte, error){
+		"gitops-apiserver": func(ctx context.Context) ([]byte, error) {
+			return r.cp.GitOpsGet(ctx, "/debug/pprof/profile?seconds="+secs)
+		},
+		"kube-apiserver": func(ctx context.Context) ([]byte, error) {
+			return r.kube.Discovery().RESTClient().Get().AbsPath("/debug/pprof/profile").Param("seconds", secs).DoRaw(ctx)
+		},
+	}
+	for name, fetch := range get {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(ctx, r.cfg.Profile+time.Minute)
+			defer cancel()
+			b, err := fetch(ctx)
+			if err == nil {
+				path := filepath.Join(r.cfg.Dir, name+".cpu.pprof")
+				if err = os.WriteFile(path, b, 0o644); err == nil {
+					r.cfg.Logf("phase 1: %s CPU profile in %s", name, path)
+				}
+			}
+			if err != nil {
+				r.cfg.Logf("phase 1: %s CPU profile: %v", name, err)
+			}
+		})
+	}
+	return &wg
 }
 
 // allAfter says how long a wait took, or how far it got.
@@ -160,6 +206,7 @@ func (r *run) reference(ctx context.Context) {
 		}
 	}
 	var g errgroup.Group
+	cpu0 := r.cpu()
 	t = time.Now()
 	for _, s := range slices {
 		g.Go(func() error { return r.apply(ctx, s) })
@@ -169,7 +216,9 @@ func (r *run) reference(ctx context.Context) {
 	} else {
 		r.res.RefB = time.Since(t).Seconds()
 	}
+	r.res.RefBCPU = r.cpu().since(cpu0)
 	r.cfg.Logf("reference: (a) one kubectl %.1f s, (b) %d kubectl %.1f s", r.res.RefA, len(slices), r.res.RefB)
+	r.cfg.Logf("reference (b): CPU %s", r.res.RefBCPU)
 }
 
 // phase2 measures how fast a new commit reaches every app: first by

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -28,7 +29,10 @@ type runConfig struct {
 	Timeout time.Duration
 	// ReconcileWorkers is how many POST /reconcile requests are in flight.
 	ReconcileWorkers int
-	Logf             func(format string, args ...any)
+	// Profile, when positive, is how long CPU profiles of gitops-apiserver
+	// and kube-apiserver are taken from phase 1's t0 (into Dir).
+	Profile time.Duration
+	Logf    func(format string, args ...any)
 }
 
 // runResult is one run's measurements: durations in seconds, sizes in
@@ -46,10 +50,13 @@ type runResult struct {
 	Phase1       serverCounts    `json:"phase1Requests"`
 	GitOpsPeak1  int64           `json:"gitopsPeakRSSPhase1"`
 	KubePeak1    int64           `json:"kubePeakRSSPhase1"`
+	Phase1CPU    cpuUse          `json:"phase1CPUSeconds"`
 
 	// The reference: the same N×4 app objects applied by kubectl.
 	RefA float64 `json:"referenceOneKubectlSeconds"`
 	RefB float64 `json:"referenceEightKubectlSeconds"`
+	// RefBCPU is the CPU each process used during reference (b).
+	RefBCPU cpuUse `json:"referenceEightKubectlCPUSeconds"`
 
 	// Phase 2: a new commit found by polling (interval 1m), then one
 	// announced by POST /reconcile on every GitRepository.
@@ -71,6 +78,8 @@ type serverCounts struct {
 	KubeRequests    float64            `json:"kubeApiserverRequests"`
 	GitOpsConflicts map[string]float64 `json:"gitopsApiserverConflicts,omitempty"`
 	KubeConflicts   map[string]float64 `json:"kubeApiserverConflicts,omitempty"`
+	GitOpsByKind    map[string]float64 `json:"gitopsApiserverByKind,omitempty"`
+	KubeByKind      map[string]float64 `json:"kubeApiserverByKind,omitempty"`
 }
 
 // scraped reports whether the counts were measured (kube-apiserver always
@@ -97,7 +106,18 @@ type run struct {
 	kube kubernetes.Interface
 	flux versioned.Interface
 
-	gitopsPID, kubePID int
+	gitopsPID, kubePID, etcdPID int
+}
+
+// cpu reads every process's CPU time so far; processes that cannot be read
+// count 0 (the phase's difference then says so by being negative or 0).
+func (r *run) cpu() cpuUse {
+	var c cpuUse
+	c.GitOps, _ = cpuSeconds(r.gitopsPID, false)
+	c.Kube, _ = cpuSeconds(r.kubePID, false)
+	c.Etcd, _ = cpuSeconds(r.etcdPID, false)
+	c.Harness, _ = cpuSeconds(os.Getpid(), true)
+	return c
 }
 
 // runOnce starts a fresh control plane and git server, measures, and stops
@@ -157,6 +177,9 @@ func (r *run) setup(ctx context.Context) error {
 	}
 	if r.kubePID, err = findPID("--cert-dir=" + filepath.Join(cfg.Dir, "kube-apiserver-certs")); err != nil {
 		return fmt.Errorf("kube-apiserver: %w", err)
+	}
+	if r.etcdPID, err = findPID("--data-dir=" + filepath.Join(cfg.Dir, "etcd-data")); err != nil {
+		return fmt.Errorf("etcd: %w", err)
 	}
 	if !slices.Contains(cfg.GitOpsArgs, "--leader-elect=false") {
 		lctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
@@ -222,7 +245,8 @@ func (r *run) scrape(ctx context.Context) (scrape, error) {
 // countsSince is what each server answered between two scrapes.
 func countsSince(after, before scrape) serverCounts {
 	g, k := after.gitops.since(before.gitops), after.kube.since(before.kube)
-	return serverCounts{GitOpsRequests: g.Total, KubeRequests: k.Total, GitOpsConflicts: g.Conflicts, KubeConflicts: k.Conflicts}
+	return serverCounts{GitOpsRequests: g.Total, KubeRequests: k.Total, GitOpsConflicts: g.Conflicts, KubeConflicts: k.Conflicts,
+		GitOpsByKind: g.ByKind, KubeByKind: k.ByKind}
 }
 
 // final counts the objects not Ready at the end of the run.

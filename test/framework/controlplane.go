@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -217,7 +218,8 @@ func freePorts(n int) ([]int, error) {
 	return ports, nil
 }
 
-// GitOpsGet reads a path (e.g. /metrics) from gitops-apiserver directly, as
+// GitOpsGet reads a path (e.g. /metrics, or
+// /debug/pprof/profile?seconds=30) from gitops-apiserver directly, as
 // admin: its delegated authentication accepts kube-apiserver's client
 // certificates, and authorization asks kube-apiserver.
 func (cp *ControlPlane) GitOpsGet(ctx context.Context, path string) ([]byte, error) {
@@ -233,5 +235,15 @@ func (cp *ControlPlane) GitOpsGet(ctx context.Context, path string) ([]byte, err
 	if err != nil {
 		return nil, err
 	}
-	return client.Get().AbsPath(path).DoRaw(ctx)
+	u, err := url.Parse(path)
+	if err != nil {
+		return nil, err
+	}
+	req := client.Get().AbsPath(u.Path)
+	for k, vs := range u.Query() {
+		for _, v := range vs {
+			req = req.Param(k, v)
+		}
+	}
+	return req.DoRaw(ctx)
 }
