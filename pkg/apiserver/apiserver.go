@@ -64,7 +64,8 @@ func (c completedConfig) New() (*GitOpsServer, error) {
 	manager := reconcile.NewManager(c.ExtraConfig.Workers)
 	trees := newTreeBuilder(c.GenericConfig.Authorization.Authorizer)
 	deps := registry.Deps{Differ: differ(manager, c.ExtraConfig.Workers), Trees: trees,
-		Reconcilers: &registry.Reconcilers{}, Authorizer: c.GenericConfig.Authorization.Authorizer}
+		Reconcilers: &registry.Reconcilers{}, Authorizer: c.GenericConfig.Authorization.Authorizer,
+		WorkerFinalizers: !c.ExtraConfig.Workers.Disabled}
 	if st := c.ExtraConfig.Workers.Store; st != nil {
 		deps.Artifacts = artifactOpener{st}
 	}

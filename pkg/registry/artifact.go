@@ -44,6 +44,9 @@ type Deps struct {
 	// Authorizer checks that a withSource caller may also reconcile the
 	// source.
 	Authorizer authorizer.Authorizer
+	// WorkerFinalizers says the workers run with this server: objects of
+	// kinds with a Finalizer get it when created.
+	WorkerFinalizers bool
 }
 
 // ArtifactHeader carries the artifact's digest ("sha256:<hex>") on /artifact

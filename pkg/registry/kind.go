@@ -52,6 +52,13 @@ type Kind struct {
 	// cluster; they get /diff (what applying now would change) and /tree
 	// (what they manage).
 	Applier bool
+
+	// Finalizer is the finalizer the kind's worker keeps on every object
+	// (to clean up after it on deletion). Objects get it when created,
+	// if the workers run with this server (Deps.WorkerFinalizers), which
+	// saves the worker a write per object; the worker adds it itself to
+	// objects that lost it.
+	Finalizer string
 }
 
 // hasStatus reports whether the kind has a status (and so a /status

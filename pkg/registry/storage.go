@@ -90,15 +90,16 @@ type Strategies struct {
 	Status rest.RESTUpdateStrategy
 }
 
-// NewStrategies returns the strategies NewStorage uses for k.
-func NewStrategies(typer runtime.ObjectTyper, k *Kind) Strategies {
-	s := newStrategy(typer, k)
+// NewStrategies returns the strategies NewStorage uses for k, with
+// workerFinalizers as in Deps.
+func NewStrategies(typer runtime.ObjectTyper, k *Kind, workerFinalizers bool) Strategies {
+	s := newStrategy(typer, k, workerFinalizers)
 	return Strategies{Main: s, Status: statusStrategy{s}}
 }
 
 // NewStorage builds the etcd-backed storage for k.
 func NewStorage(scheme *runtime.Scheme, k *Kind, optsGetter generic.RESTOptionsGetter, deps Deps) (*Storage, error) {
-	s := newStrategy(scheme, k)
+	s := newStrategy(scheme, k, deps.WorkerFinalizers)
 	gr := k.GroupKind.WithVersion("").GroupVersion().WithResource(k.Resource).GroupResource()
 	store := &genericregistry.Store{
 		NewFunc:                   k.New,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -25,10 +26,16 @@ type strategy struct {
 	runtime.ObjectTyper
 	names.NameGenerator
 	kind *Kind
+	// finalizer is added to every new object; empty for none.
+	finalizer string
 }
 
-func newStrategy(typer runtime.ObjectTyper, k *Kind) strategy {
-	return strategy{ObjectTyper: typer, NameGenerator: names.SimpleNameGenerator, kind: k}
+func newStrategy(typer runtime.ObjectTyper, k *Kind, workerFinalizers bool) strategy {
+	s := strategy{ObjectTyper: typer, NameGenerator: names.SimpleNameGenerator, kind: k}
+	if workerFinalizers {
+		s.finalizer = k.Finalizer
+	}
+	return s
 }
 
 func (strategy) NamespaceScoped() bool { return true }
@@ -41,10 +48,15 @@ func (s strategy) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
 	return resetFields(s.kind, "status")
 }
 
-func (strategy) PrepareForCreate(_ context.Context, obj runtime.Object) {
+func (s strategy) PrepareForCreate(_ context.Context, obj runtime.Object) {
 	zeroField(obj, "Status")
-	if m, err := meta.Accessor(obj); err == nil {
-		m.SetGeneration(1)
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return
+	}
+	m.SetGeneration(1)
+	if s.finalizer != "" && !slices.Contains(m.GetFinalizers(), s.finalizer) {
+		m.SetFinalizers(append(m.GetFinalizers(), s.finalizer))
 	}
 }
 

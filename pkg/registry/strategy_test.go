@@ -2,6 +2,7 @@ package registry_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -39,7 +40,7 @@ func newRepo(interval string, generation int64) *source.GitRepository {
 // strategies returns a kind's strategies, tested here without etcd.
 func strategies(t *testing.T, k *registry.Kind) (rest.RESTCreateUpdateStrategy, rest.RESTUpdateStrategy) {
 	t.Helper()
-	s := registry.NewStrategies(apiserver.Scheme, k)
+	s := registry.NewStrategies(apiserver.Scheme, k, false)
 	return s.Main, s.Status
 }
 
@@ -95,7 +96,7 @@ func TestStrategy_StatusWritesKeepSpecAndMetadata(t *testing.T) {
 }
 
 func TestStrategy_ResetFields(t *testing.T) {
-	s := registry.NewStrategies(apiserver.Scheme, gitRepositoryKind(t))
+	s := registry.NewStrategies(apiserver.Scheme, gitRepositoryKind(t), false)
 	main := s.Main.(rest.ResetFieldsStrategy).GetResetFields()
 	if set := main["source.toolkit.fluxcd.io/v1"]; set == nil || set.String() != ".status" {
 		t.Errorf("main resource resets %v, want .status", main)
@@ -113,7 +114,7 @@ func TestStrategy_KindsWithoutStatus(t *testing.T) {
 			alert = k
 		}
 	}
-	s := registry.NewStrategies(apiserver.Scheme, alert)
+	s := registry.NewStrategies(apiserver.Scheme, alert, false)
 	obj := &notification.Alert{ObjectMeta: metav1.ObjectMeta{Name: "a", Namespace: "n"}}
 	s.Main.PrepareForCreate(context.Background(), obj)
 	s.Main.PrepareForUpdate(context.Background(), obj.DeepCopy(), obj)
@@ -129,5 +130,36 @@ func TestStrategy_ValidationUsesTheKind(t *testing.T) {
 	errs := main.Validate(ctx, runtime.Object(bad))
 	if len(errs) == 0 || errs[0].Field != "spec.interval" {
 		t.Errorf("errors = %v, want one for spec.interval", errs)
+	}
+}
+
+func TestStrategy_CreateAddsTheWorkersFinalizer(t *testing.T) {
+	k := *gitRepositoryKind(t)
+	k.Finalizer = "finalizers.fluxcd.io"
+	for _, tc := range []struct {
+		workers bool
+		have    []string
+		want    []string
+	}{
+		{workers: true, want: []string{"finalizers.fluxcd.io"}},
+		{workers: true, have: []string{"example.com/mine"}, want: []string{"example.com/mine", "finalizers.fluxcd.io"}},
+		{workers: true, have: []string{"finalizers.fluxcd.io"}, want: []string{"finalizers.fluxcd.io"}},
+		// Without workers nothing would ever remove it, and deletion would hang.
+		{workers: false, want: nil},
+	} {
+		s := registry.NewStrategies(apiserver.Scheme, &k, tc.workers)
+		obj := newRepo("1m", 0)
+		obj.Finalizers = tc.have
+		s.Main.PrepareForCreate(context.Background(), obj)
+		if !slices.Equal(obj.Finalizers, tc.want) {
+			t.Errorf("workers=%v, finalizers %v: got %v, want %v", tc.workers, tc.have, obj.Finalizers, tc.want)
+		}
+	}
+	// Kinds without a worker finalizer get none.
+	s := registry.NewStrategies(apiserver.Scheme, gitRepositoryKind(t), true)
+	obj := newRepo("1m", 0)
+	s.Main.PrepareForCreate(context.Background(), obj)
+	if len(obj.Finalizers) != 0 {
+		t.Errorf("finalizers = %v, want none", obj.Finalizers)
 	}
 }

@@ -3,6 +3,10 @@ package kustomize
 // KustomizationKind is the kind of the Kustomization type.
 const KustomizationKind = "Kustomization"
 
+// Finalizer is Flux's finalizer on Kustomizations: it lets the worker prune
+// the applied objects before the Kustomization goes away.
+const Finalizer = "finalizers.fluxcd.io"
+
 // Condition reasons specific to Kustomizations, as Flux's kustomize-controller
 // sets them. The Ready, Reconciling, Stalled and Healthy condition types and
 // the shared reasons are in package common.

@@ -34,7 +34,7 @@ import (
 
 // Finalizer is Flux's finalizer: it lets the worker prune the applied
 // objects before the Kustomization goes away.
-const Finalizer = "finalizers.fluxcd.io"
+const Finalizer = kustomize.Finalizer
 
 // FieldManager is the server-side apply field manager of applied objects;
 // it is Flux's, so objects Flux applied before are taken over cleanly.

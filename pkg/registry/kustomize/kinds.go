@@ -14,7 +14,8 @@ func Kinds() []*registry.Kind {
 	return []*registry.Kind{{
 		Resource: "kustomizations", Singular: "kustomization", ShortNames: []string{"ks"},
 		GroupKind: kustomize.Kind("Kustomization"), Categories: []string{"fluxcd", "fluxcd-appliers"}, Reconcilable: true, Applier: true,
-		Versions: []string{"v1", "v1beta2"},
+		Finalizer: kustomize.Finalizer,
+		Versions:  []string{"v1", "v1beta2"},
 		SourceRef: func(obj runtime.Object) (string, string, string, bool) {
 			ref := obj.(*kustomize.Kustomization).Spec.SourceRef
 			return ref.Kind, ref.Namespace, ref.Name, ref.Name != ""
