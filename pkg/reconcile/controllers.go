@@ -28,6 +28,8 @@ func (m *Manager) clientsFor(loopback *rest.Config, agent string) (clients, erro
 	lb := rest.AddUserAgent(rest.CopyConfig(loopback), ua)
 	// Workers write a lot of status: the loopback connection is in-process.
 	lb.QPS, lb.Burst = 200, 400
+	// Compressing watch events and lists on loopback only costs CPU.
+	lb.DisableCompression = true
 	flux, err := versioned.NewForConfig(lb)
 	if err != nil {
 		return clients{}, err
