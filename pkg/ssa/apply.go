@@ -24,10 +24,13 @@ type ApplyOptions struct {
 	// (CRDs Established, Namespaces Active) and for deletions when
 	// recreating. Defaults: 500ms and 1m.
 	WaitInterval, WaitTimeout time.Duration
-	// DryRunFirst dry-runs every object of a stage before applying any of
+	// DryRunFirst dry-runs the objects of a stage before applying any of
 	// it, so an invalid object fails the stage with nothing of it written
-	// (the cluster keeps the last good state). It costs one more request
-	// per object; callers ask for it when the manifests changed.
+	// (the cluster keeps the last good state). Objects whose manifest is
+	// exactly what the Manager applied successfully before are not
+	// dry-run again: the server accepted them. It costs one more request
+	// per new or changed object; callers ask for it when the manifests
+	// changed.
 	DryRunFirst bool
 	// Owned lists the IDs the caller applied before (its inventory). An
 	// object that is neither in it nor known to the Manager is applied
@@ -186,6 +189,9 @@ func (m *Manager) dryRunStage(ctx context.Context, targets []*target, opts Apply
 			errs[i] = err
 			return
 		}
+		if m.acceptedBefore(changeOf(body, ActionSkipped).ID, body) {
+			return
+		}
 		_, _, err = m.applyRequest(ctx, mp, body, "", true)
 		if err != nil && !(isImmutableError(err) && (opts.Force || m.keys.forceEnabled(t.body))) {
 			errs[i] = objectError(t.gvk.GroupKind(), subjectOf(body), "dry-run", err)
@@ -269,6 +275,7 @@ func (m *Manager) applyKnown(ctx context.Context, mp *meta.RESTMapping, t *targe
 			return applied{}, objectError(gk, t.subject, "apply", err)
 		}
 		after := m.remember(change.ID, out, policy == policyOverride)
+		m.accepted(change.ID, t.body)
 		switch {
 		case created:
 			change.Action = ActionCreated
@@ -317,6 +324,7 @@ func (m *Manager) recreate(ctx context.Context, mp *meta.RESTMapping, t *target,
 		return applied{}, objectError(gk, t.subject, "apply (recreating it)", err)
 	}
 	m.remember(change.ID, out, override)
+	m.accepted(change.ID, t.body)
 	change.Action = ActionCreated
 	return applied{change: change, live: out}, nil
 }

@@ -3,6 +3,7 @@ package ssa
 import (
 	"crypto/sha256"
 	"encoding/json"
+	"maps"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -19,6 +20,9 @@ type seenEntry struct {
 	override bool
 	// content identifies what the object said (contentHash).
 	content [sha256.Size]byte
+	// sent identifies the manifest last applied successfully (bodyHash);
+	// zero when none was.
+	sent [sha256.Size]byte
 }
 
 // seenCache maps inventory IDs to what the Manager last saw.
@@ -94,6 +98,35 @@ func (m *Manager) mustReread(live *unstructured.Unstructured, override bool) boo
 		}
 	}
 	return false
+}
+
+// acceptedBefore reports whether the Manager applied exactly this manifest
+// of id successfully before, so the server accepted it.
+func (m *Manager) acceptedBefore(id string, body *unstructured.Unstructured) bool {
+	e, ok := m.seen.get(id)
+	return ok && e.sent != [sha256.Size]byte{} && e.sent == bodyHash(body)
+}
+
+// accepted records that body was applied successfully as id.
+func (m *Manager) accepted(id string, body *unstructured.Unstructured) {
+	h := bodyHash(body)
+	m.seen.update(id, func(e *seenEntry) { e.sent = h })
+}
+
+// bodyHash identifies a manifest as sent, every field included but the
+// resourceVersion precondition.
+func bodyHash(u *unstructured.Unstructured) [sha256.Size]byte {
+	obj := u.Object
+	if md, ok := obj["metadata"].(map[string]any); ok {
+		if _, has := md["resourceVersion"]; has {
+			obj = maps.Clone(obj)
+			md = maps.Clone(md)
+			delete(md, "resourceVersion")
+			obj["metadata"] = md
+		}
+	}
+	b, _ := json.Marshal(obj) // maps marshal with sorted keys
+	return sha256.Sum256(b)
 }
 
 // contentHash identifies what an object says, leaving out what the server

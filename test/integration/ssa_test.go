@@ -36,13 +36,17 @@ var (
 // ssaRequestLog records the requests a Manager sends.
 type ssaRequestLog struct {
 	mu   sync.Mutex
-	reqs []string // "METHOD path"
+	reqs []string // "METHOD path", DRYRUN-METHOD for dry runs
 }
 
 func (l *ssaRequestLog) RoundTrip(next http.RoundTripper) http.RoundTripper {
 	return ssaRoundTripFunc(func(r *http.Request) (*http.Response, error) {
+		method := r.Method
+		if r.URL.Query().Get("dryRun") != "" {
+			method = "DRYRUN-" + method
+		}
 		l.mu.Lock()
-		l.reqs = append(l.reqs, r.Method+" "+r.URL.Path)
+		l.reqs = append(l.reqs, method+" "+r.URL.Path)
 		l.mu.Unlock()
 		return next.RoundTrip(r)
 	})
@@ -315,6 +319,51 @@ metadata: {name: `+ns+`}
 	}
 	if got := log2.objectRequests(); got["PATCH"] != 5 || got["GET"] != 5 || len(got) != 2 {
 		t.Errorf("after restart sent %v, want 5 GET and 5 PATCH", got)
+	}
+}
+
+// DryRunFirst dry-runs what is new or changed, and nothing the Manager
+// applied successfully before as it is; an invalid change still fails the
+// stage with nothing of it written.
+func TestSSA_DryRunFirstOnlyWhatChanged(t *testing.T) {
+	ctx := ssaContext(t)
+	ns := namespace(t, "ssa-dryrun")
+	m, log := newSSAManager(t)
+	docs := func(a, b string) []*unstructured.Unstructured {
+		return ssaManifests(t,
+			ssaConfigMap(ns, "a", map[string]string{"v": a}, nil),
+			ssaConfigMap(ns, "b", map[string]string{"v": b}, nil))
+	}
+	opts := ssa.ApplyOptions{DryRunFirst: true}
+	if _, err := m.ApplyAllStaged(ctx, docs("1", "1"), opts); err != nil {
+		t.Fatal(err)
+	}
+	if got := log.objectRequests(); got["DRYRUN-PATCH"] != 2 || got["PATCH"] != 2 {
+		t.Errorf("first apply sent %v, want 2 dry runs and 2 applies (%v)", got, log.reqs)
+	}
+
+	log.reset()
+	changes, err := m.ApplyAllStaged(ctx, docs("2", "1"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ssaWantActions(t, changes, map[string]ssa.Action{"ConfigMap/" + ns + "/a": ssa.ActionConfigured, "ConfigMap/" + ns + "/b": ssa.ActionUnchanged})
+	if got := log.objectRequests(); got["DRYRUN-PATCH"] != 1 || got["PATCH"] != 2 || len(got) != 2 {
+		t.Errorf("changing a sent %v, want 1 dry run (of a) and 2 applies (%v)", got, log.reqs)
+	}
+
+	// b becomes invalid: its dry run fails the stage and a keeps v=2.
+	log.reset()
+	bad := docs("3", "1")
+	bad[1].Object["data"] = map[string]any{"not a key!": "x"}
+	if _, err := m.ApplyAllStaged(ctx, bad, opts); err == nil || !strings.Contains(err.Error(), "ConfigMap/"+ns+"/b dry-run failed") {
+		t.Fatalf("error = %v", err)
+	}
+	if got, _, _ := unstructured.NestedString(ssaLiveObject(t, ssaConfigMaps, ns, "a").Object, "data", "v"); got != "2" {
+		t.Errorf("a has v=%q after a failed dry run, want 2", got)
+	}
+	if got := log.objectRequests(); got["PATCH"] != 0 {
+		t.Errorf("a failed dry run wrote: %v", log.reqs)
 	}
 }
 
