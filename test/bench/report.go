@@ -80,6 +80,15 @@ var measures = []measure{
 	{"gitops-apiserver requests per app, phase 1", count, func(r *runResult) (float64, bool) {
 		return r.Phase1.GitOpsRequests / float64(r.N), r.Phase1.scraped()
 	}},
+	// CPU seconds: the two cores are saturated, so these say where the
+	// time goes.
+	{"CPU, phase 1: gitops-apiserver", seconds, func(r *runResult) (float64, bool) { return positive(r.Phase1CPU.GitOps) }},
+	{"CPU, phase 1: kube-apiserver", seconds, func(r *runResult) (float64, bool) { return positive(r.Phase1CPU.Kube) }},
+	{"CPU, phase 1: etcd", seconds, func(r *runResult) (float64, bool) { return positive(r.Phase1CPU.Etcd) }},
+	{"CPU, phase 1: harness, kubectl, git server", seconds, func(r *runResult) (float64, bool) { return positive(r.Phase1CPU.Harness) }},
+	{"CPU, reference (b): kube-apiserver", seconds, func(r *runResult) (float64, bool) { return positive(r.RefBCPU.Kube) }},
+	{"CPU, reference (b): etcd", seconds, func(r *runResult) (float64, bool) { return positive(r.RefBCPU.Etcd) }},
+	{"CPU, reference (b): kubectl", seconds, func(r *runResult) (float64, bool) { return positive(r.RefBCPU.Harness) }},
 	{"not Ready at the end", count, func(r *runResult) (float64, bool) { return float64(r.NotReadyAtEnd), true }},
 }
 
