@@ -19,6 +19,8 @@ type requestCounts struct {
 	Conflicts map[string]float64
 	// ByKind counts every request by "group/resource[/subresource] VERB".
 	ByKind map[string]float64
+	// Seconds sums apiserver_request_duration_seconds by the same key.
+	Seconds map[string]float64
 }
 
 // serverOwnConflicts are 409s kube-apiserver causes itself, not its
@@ -39,7 +41,12 @@ func (c requestCounts) conflicts() float64 {
 
 // since returns c minus an earlier scrape.
 func (c requestCounts) since(before requestCounts) requestCounts {
-	out := requestCounts{Total: c.Total - before.Total, Conflicts: map[string]float64{}, ByKind: map[string]float64{}}
+	out := requestCounts{Total: c.Total - before.Total, Conflicts: map[string]float64{}, ByKind: map[string]float64{}, Seconds: map[string]float64{}}
+	for k, v := range c.Seconds {
+		if d := v - before.Seconds[k]; d > 0 {
+			out.Seconds[k] = d
+		}
+	}
 	for k, v := range c.Conflicts {
 		if d := v - before.Conflicts[k]; d > 0 {
 			out.Conflicts[k] = d
@@ -103,12 +110,23 @@ func (c requestCounts) breakdown() string {
 // parseRequestCounts reads apiserver_request_total from a Prometheus text
 // exposition.
 func parseRequestCounts(body []byte) (requestCounts, error) {
-	out := requestCounts{Conflicts: map[string]float64{}, ByKind: map[string]float64{}}
+	out := requestCounts{Conflicts: map[string]float64{}, ByKind: map[string]float64{}, Seconds: map[string]float64{}}
 	sc := bufio.NewScanner(bytes.NewReader(body))
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	const metric = "apiserver_request_total{"
+	const duration = "apiserver_request_duration_seconds_sum{"
 	for sc.Scan() {
 		line := sc.Text()
+		if rest, ok := strings.CutPrefix(line, duration); ok {
+			if end := strings.LastIndex(rest, "}"); end >= 0 {
+				if f := strings.Fields(rest[end+1:]); len(f) > 0 {
+					if v, err := strconv.ParseFloat(f[0], 64); err == nil {
+						out.Seconds[requestKey(parseLabels(rest[:end]))] += v
+					}
+				}
+			}
+			continue
+		}
 		if !strings.HasPrefix(line, metric) {
 			continue
 		}
@@ -126,20 +144,45 @@ func parseRequestCounts(body []byte) (requestCounts, error) {
 		}
 		labels := parseLabels(line[len(metric):end])
 		out.Total += v
-		key := labels["resource"]
-		if g := labels["group"]; g != "" {
-			key = g + "/" + key
-		}
-		if s := labels["subresource"]; s != "" {
-			key += "/" + s
-		}
-		key += " " + labels["verb"]
+		key := requestKey(labels)
 		out.ByKind[key] += v
 		if labels["code"] == "409" {
 			out.Conflicts[key] += v
 		}
 	}
 	return out, sc.Err()
+}
+
+// requestKey is "group/resource[/subresource] VERB" of a request metric.
+func requestKey(labels map[string]string) string {
+	key := labels["resource"]
+	if g := labels["group"]; g != "" {
+		key = g + "/" + key
+	}
+	if s := labels["subresource"]; s != "" {
+		key += "/" + s
+	}
+	return key + " " + labels["verb"]
+}
+
+// latencies lists the mean duration of the most frequent kinds of
+// request, e.g. "apps/deployments APPLY 12.3 ms", at most n of them.
+func latencies(c requestCounts, n int) string {
+	keys := make([]string, 0, len(c.ByKind))
+	for k := range c.ByKind {
+		if c.Seconds[k] > 0 && !strings.HasSuffix(k, " WATCH") {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool { return c.ByKind[keys[i]] > c.ByKind[keys[j]] })
+	if len(keys) > n {
+		keys = keys[:n]
+	}
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %.1f ms", k, 1000*c.Seconds[k]/c.ByKind[k]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // parseLabels parses `a="x",b="y"` (label values here never hold quotes).

@@ -121,6 +121,8 @@ func (r *run) phase1(ctx context.Context) bool {
 		res.Phase1 = countsSince(after, before)
 		r.cfg.Logf("phase 1: gitops-apiserver answered %s", top(res.Phase1.GitOpsByKind, 8))
 		r.cfg.Logf("phase 1: kube-apiserver answered %s", top(res.Phase1.KubeByKind, 8))
+		r.cfg.Logf("phase 1: mean latency, gitops-apiserver: %s; kube-apiserver: %s",
+			latencies(after.gitops.since(before.gitops), 4), latencies(after.kube.since(before.kube), 6))
 	} else {
 		res.fail("phase 1: metrics: %v %v", scrapeErr, err2)
 	}
