@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -139,31 +138,9 @@ func newTarget(u *unstructured.Unstructured) (*target, error) {
 // outcomes of the targets that were applied, in order, and the failures;
 // after a failure no further target is started.
 func (m *Manager) applyStage(ctx context.Context, targets []*target, opts ApplyOptions) ([]applied, error) {
-	results := make([]applied, len(targets))
-	errs := make([]error, len(targets))
-	ran := make([]bool, len(targets))
-	var failed atomic.Bool
-	forEach(ctx, len(targets), failed.Load, func(i int) {
-		ran[i] = true
-		results[i], errs[i] = m.applyOne(ctx, targets[i], opts)
-		if errs[i] != nil {
-			failed.Store(true)
-		}
+	return untilFailure(ctx, len(targets), func(i int) (applied, error) {
+		return m.applyOne(ctx, targets[i], opts)
 	})
-	var out []applied
-	var all []error
-	for i := range targets {
-		switch {
-		case errs[i] != nil:
-			all = append(all, errs[i])
-		case ran[i]:
-			out = append(out, results[i])
-		}
-	}
-	if len(all) == 0 && ctx.Err() != nil && len(out) < len(targets) {
-		all = append(all, ctx.Err())
-	}
-	return out, errors.Join(all...)
 }
 
 // dryRunStage server-side dry-runs the targets (as the apply would, but

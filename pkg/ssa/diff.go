@@ -2,9 +2,7 @@ package ssa
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync/atomic"
 
 	"github.com/pmezard/go-difflib/difflib"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -48,31 +46,9 @@ func (m *Manager) Diff(ctx context.Context, objs []*unstructured.Unstructured) (
 			}
 		}
 	}
-	entries := make([]DiffEntry, len(targets))
-	errs := make([]error, len(targets))
-	ran := make([]bool, len(targets))
-	var failed atomic.Bool
-	forEach(ctx, len(targets), failed.Load, func(i int) {
-		ran[i] = true
-		entries[i], errs[i] = m.diffOne(ctx, targets[i], defined)
-		if errs[i] != nil {
-			failed.Store(true)
-		}
+	return untilFailure(ctx, len(targets), func(i int) (DiffEntry, error) {
+		return m.diffOne(ctx, targets[i], defined)
 	})
-	var out []DiffEntry
-	var all []error
-	for i := range targets {
-		switch {
-		case errs[i] != nil:
-			all = append(all, errs[i])
-		case ran[i]:
-			out = append(out, entries[i])
-		}
-	}
-	if len(all) == 0 && len(out) < len(targets) && ctx.Err() != nil {
-		all = append(all, ctx.Err())
-	}
-	return out, errors.Join(all...)
 }
 
 func (m *Manager) diffOne(ctx context.Context, t *target, defined map[schema.GroupKind]bool) (DiffEntry, error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -165,4 +166,35 @@ func forEach(ctx context.Context, n int, stop func() bool, fn func(i int)) {
 		}()
 	}
 	wg.Wait()
+}
+
+// untilFailure runs fn for 0..n-1 as forEach does, starting nothing more
+// after a failure. It returns the results of the runs that succeeded, in
+// order, and every failure (or ctx's error when it stopped the runs).
+func untilFailure[T any](ctx context.Context, n int, fn func(i int) (T, error)) ([]T, error) {
+	results := make([]T, n)
+	errs := make([]error, n)
+	ran := make([]bool, n)
+	var failed atomic.Bool
+	forEach(ctx, n, failed.Load, func(i int) {
+		ran[i] = true
+		results[i], errs[i] = fn(i)
+		if errs[i] != nil {
+			failed.Store(true)
+		}
+	})
+	var out []T
+	var all []error
+	for i := range n {
+		switch {
+		case errs[i] != nil:
+			all = append(all, errs[i])
+		case ran[i]:
+			out = append(out, results[i])
+		}
+	}
+	if len(all) == 0 && len(out) < n && ctx.Err() != nil {
+		all = append(all, ctx.Err())
+	}
+	return out, errors.Join(all...)
 }

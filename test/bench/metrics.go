@@ -63,9 +63,22 @@ func (c requestCounts) since(before requestCounts) requestCounts {
 // top lists the most frequent kinds of request, e.g.
 // "apps/deployments APPLY 1000", at most n of them.
 func top(byKind map[string]float64, n int) string {
+	keys := mostFrequent(byKind, n, func(string) bool { return true })
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %.0f", k, byKind[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// mostFrequent returns at most n of the keys that keep accepts, the highest
+// counts first (ties by name).
+func mostFrequent(byKind map[string]float64, n int, keep func(string) bool) []string {
 	keys := make([]string, 0, len(byKind))
 	for k := range byKind {
-		keys = append(keys, k)
+		if keep(k) {
+			keys = append(keys, k)
+		}
 	}
 	sort.Slice(keys, func(i, j int) bool {
 		if byKind[keys[i]] != byKind[keys[j]] {
@@ -76,11 +89,7 @@ func top(byKind map[string]float64, n int) string {
 	if len(keys) > n {
 		keys = keys[:n]
 	}
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s %.0f", k, byKind[k]))
-	}
-	return strings.Join(parts, ", ")
+	return keys
 }
 
 // breakdown lists the 409s by resource, most first, e.g.
@@ -168,16 +177,9 @@ func requestKey(labels map[string]string) string {
 // latencies lists the mean duration of the most frequent kinds of
 // request, e.g. "apps/deployments APPLY 12.3 ms", at most n of them.
 func latencies(c requestCounts, n int) string {
-	keys := make([]string, 0, len(c.ByKind))
-	for k := range c.ByKind {
-		if c.Seconds[k] > 0 && !strings.HasSuffix(k, " WATCH") {
-			keys = append(keys, k)
-		}
-	}
-	sort.Slice(keys, func(i, j int) bool { return c.ByKind[keys[i]] > c.ByKind[keys[j]] })
-	if len(keys) > n {
-		keys = keys[:n]
-	}
+	keys := mostFrequent(c.ByKind, n, func(k string) bool {
+		return c.Seconds[k] > 0 && !strings.HasSuffix(k, " WATCH")
+	})
 	parts := make([]string, 0, len(keys))
 	for _, k := range keys {
 		parts = append(parts, fmt.Sprintf("%s %.1f ms", k, 1000*c.Seconds[k]/c.ByKind[k]))
