@@ -1,0 +1,138 @@
+package kustomize
+
+import (
+	"sort"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize"
+	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/ssa"
+)
+
+func inventoryOf(changes []ssa.Change) *kustomizev1.ResourceInventory {
+	inv := &kustomizev1.ResourceInventory{Entries: []kustomizev1.ResourceRef{}}
+	for _, c := range changes {
+		if c.Action == ssa.ActionSkipped {
+			continue
+		}
+		inv.Entries = append(inv.Entries, kustomizev1.ResourceRef{ID: c.ID, Version: c.Version})
+	}
+	return inv
+}
+
+// diffInventory returns the entries of old that are not in updated.
+func diffInventory(old, updated *kustomizev1.ResourceInventory) []ssa.Ref {
+	if old == nil {
+		return nil
+	}
+	keep := map[string]bool{}
+	if updated != nil {
+		for _, e := range updated.Entries {
+			keep[e.ID] = true
+		}
+	}
+	var out []ssa.Ref
+	for _, e := range old.Entries {
+		if !keep[e.ID] {
+			out = append(out, ssa.Ref{ID: e.ID, Version: e.Version})
+		}
+	}
+	return out
+}
+
+// remaining is what of stale was not deleted.
+func remaining(stale []ssa.Ref, deleted []ssa.Change) *kustomizev1.ResourceInventory {
+	gone := map[string]bool{}
+	for _, c := range deleted {
+		if c.Action == ssa.ActionDeleted {
+			gone[c.ID] = true
+		}
+	}
+	inv := &kustomizev1.ResourceInventory{}
+	for _, s := range stale {
+		if !gone[s.ID] {
+			inv.Entries = append(inv.Entries, kustomizev1.ResourceRef{ID: s.ID, Version: s.Version})
+		}
+	}
+	return inv
+}
+
+func mergeInventories(a, b *kustomizev1.ResourceInventory) *kustomizev1.ResourceInventory {
+	out := &kustomizev1.ResourceInventory{Entries: []kustomizev1.ResourceRef{}}
+	seen := map[string]bool{}
+	for _, inv := range []*kustomizev1.ResourceInventory{a, b} {
+		if inv == nil {
+			continue
+		}
+		for _, e := range inv.Entries {
+			if !seen[e.ID] {
+				seen[e.ID] = true
+				out.Entries = append(out.Entries, e)
+			}
+		}
+	}
+	return out
+}
+
+// ownedIDs is the set of inventory IDs (never nil).
+func ownedIDs(inv *kustomizev1.ResourceInventory) map[string]bool {
+	owned := map[string]bool{}
+	if inv != nil {
+		for _, e := range inv.Entries {
+			owned[e.ID] = true
+		}
+	}
+	return owned
+}
+
+func hasInventory(obj *kustomizev1.Kustomization) bool {
+	return obj.Status.Inventory != nil && len(obj.Status.Inventory.Entries) > 0
+}
+
+// lastAppliedDigest is the digest of the manifests last applied
+// successfully, from status.history.
+func lastAppliedDigest(st *kustomizev1.KustomizationStatus) string {
+	for _, h := range st.History {
+		if h.LastReconciledStatus == kustomize.ReconciliationSucceededReason {
+			return h.Digest
+		}
+	}
+	return ""
+}
+
+// recordHistory adds a reconciliation to status.history: the entry of the
+// same applied state is updated, newest first, at most historyLimit.
+func recordHistory(st *kustomizev1.KustomizationStatus, digest, revision, status string, start time.Time, took time.Duration) {
+	now := metav1.NewTime(start.Add(took).Truncate(time.Second))
+	for i := range st.History {
+		h := &st.History[i]
+		if h.Digest == digest {
+			h.LastReconciled = now
+			h.LastReconciledDuration = metav1.Duration{Duration: took}
+			h.LastReconciledStatus = status
+			h.TotalReconciliations++
+			if revision != "" {
+				h.Metadata = map[string]string{"revision": revision}
+			}
+			sort.SliceStable(st.History, func(a, b int) bool {
+				return st.History[a].LastReconciled.After(st.History[b].LastReconciled.Time)
+			})
+			return
+		}
+	}
+	entry := common.Snapshot{
+		Digest: digest, FirstReconciled: now, LastReconciled: now,
+		LastReconciledDuration: metav1.Duration{Duration: took}, LastReconciledStatus: status,
+		TotalReconciliations: 1,
+	}
+	if revision != "" {
+		entry.Metadata = map[string]string{"revision": revision}
+	}
+	st.History = append([]common.Snapshot{entry}, st.History...)
+	if len(st.History) > historyLimit {
+		st.History = st.History[:historyLimit]
+	}
+}
