@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Builds the real components the local control plane and the tests run:
-# kube-apiserver and kubectl (Go module k8s.io/kubernetes) and an embed-based
-# etcd, from hack/tools/go.mod. The binaries are cached in _output/bin with a
-# stamp of hack/tools/go.sum; a changed go.sum rebuilds them. About 5 minutes
-# and 2.3 GB of RAM from a cold Go cache.
+# kube-apiserver, kube-controller-manager, kube-scheduler and kubectl (Go
+# module k8s.io/kubernetes) and an embed-based etcd, from hack/tools/go.mod;
+# the simulated node kwok (sigs.k8s.io/kwok, its own go.mod) and its "fast"
+# stage files (pods become Ready at once, Job pods complete, deletes finish).
+# The binaries are cached in _output/bin with a stamp of this script and
+# hack/tools; a change rebuilds them. About 10 minutes and 2.3 GB of RAM from
+# a cold Go cache.
 set -o errexit -o nounset -o pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -11,15 +14,27 @@ BIN="${ROOT}/_output/bin"
 STAMP="${BIN}/.tools-stamp"
 mkdir -p "${BIN}"
 
-want=$(sha256sum "${ROOT}/hack/tools/go.sum" "${ROOT}/hack/tools/go.mod" "${ROOT}/hack/tools/etcd/main.go" | sha256sum | cut -d' ' -f1)
-if [[ -f "${STAMP}" && "$(cat "${STAMP}")" == "${want}" && -x "${BIN}/kube-apiserver" && -x "${BIN}/kubectl" && -x "${BIN}/etcd" ]]; then
+KWOK_VERSION=v0.8.0
+TOOLS=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok)
+
+want=$(sha256sum "${BASH_SOURCE[0]}" "${ROOT}/hack/tools/go.sum" "${ROOT}/hack/tools/go.mod" "${ROOT}/hack/tools/etcd/main.go" | sha256sum | cut -d' ' -f1)
+fresh=true
+for t in "${TOOLS[@]}"; do [[ -x "${BIN}/${t}" ]] || fresh=false; done
+[[ -f "${BIN}/kwok-stages.yaml" ]] || fresh=false
+if [[ "${fresh}" == true && -f "${STAMP}" && "$(cat "${STAMP}")" == "${want}" ]]; then
     exit 0
 fi
 
 cd "${ROOT}/hack/tools"
-echo "building kube-apiserver, kubectl and etcd into ${BIN} (first time: ~5 minutes)" >&2
+echo "building ${TOOLS[*]} into ${BIN} (first time: ~10 minutes)" >&2
 # One compile at a time: the machine has 2 cores.
-go build -o "${BIN}/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
-go build -o "${BIN}/kubectl" k8s.io/kubernetes/cmd/kubectl
+for t in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+    go build -o "${BIN}/${t}" "k8s.io/kubernetes/cmd/${t}"
+done
 go build -o "${BIN}/etcd" ./etcd
+# kwok builds from its own go.mod (its k8s.io modules differ from ours).
+GOBIN="${BIN}" go install "sigs.k8s.io/kwok/cmd/kwok@${KWOK_VERSION}"
+kwokdir=$(go mod download -json "sigs.k8s.io/kwok@${KWOK_VERSION}" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+"${BIN}/kubectl" kustomize "${kwokdir}/kustomize/stage/fast" > "${BIN}/kwok-stages.yaml.tmp"
+mv "${BIN}/kwok-stages.yaml.tmp" "${BIN}/kwok-stages.yaml"
 echo "${want}" > "${STAMP}"

@@ -1,6 +1,8 @@
 // Command localup runs the local control plane of hack/local-up.sh in the
-// foreground: etcd, kube-apiserver and gitops-apiserver on loopback, with the
-// APIServices registered. Ctrl-C stops everything it started.
+// foreground: etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
+// a simulated node and gitops-apiserver on loopback, with the APIServices
+// registered. Ctrl-C stops everything it started. Arguments after "--" go to
+// gitops-apiserver.
 package main
 
 import (
@@ -18,7 +20,11 @@ import (
 func main() {
 	root := flag.String("repo-root", ".", "repository checkout")
 	dir := flag.String("dir", "_output/local", "directory for certificates, data, logs and the kubeconfig")
-	binDir := flag.String("bin-dir", "_output/bin", "directory with kube-apiserver, kubectl, etcd and gitops-apiserver")
+	binDir := flag.String("bin-dir", "_output/bin", "directory with the control plane's binaries and gitops-apiserver")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s [flags] [-- gitops-apiserver flags...]\n", os.Args[0])
+		flag.PrintDefaults()
+	}
 	flag.Parse()
 	if err := run(*root, *dir, *binDir, flag.Args()); err != nil {
 		fmt.Fprintln(os.Stderr, "local-up:", err)

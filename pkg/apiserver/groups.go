@@ -90,6 +90,7 @@ func installAPIGroups(s *genericapiserver.GenericAPIServer, optsGetter generic.R
 	var installed []installedKind
 	for _, g := range apiGroups() {
 		info := genericapiserver.NewDefaultAPIGroupInfo(g.name, Scheme, ParameterCodec, Codecs)
+		info.NegotiatedSerializer = Serializer
 		for _, k := range g.kinds {
 			st, err := registry.NewStorage(Scheme, k, optsGetter, deps)
 			if err != nil {

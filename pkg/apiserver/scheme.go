@@ -18,7 +18,29 @@ var (
 	Scheme = runtime.NewScheme()
 	// Codecs encodes and decodes objects of Scheme.
 	Codecs = serializer.NewCodecFactory(Scheme)
+	// Serializer is what the API negotiates with clients: Codecs without
+	// protobuf, which Flux's types (like custom resources) have no
+	// encoding for. Clients that offer protobuf first (kube-controller-
+	// manager's namespace deleter and garbage collector) then get JSON
+	// instead of a failed encode.
+	Serializer runtime.NegotiatedSerializer = withoutProtobuf{Codecs}
 )
+
+// withoutProtobuf is a NegotiatedSerializer that never offers protobuf.
+type withoutProtobuf struct {
+	serializer.CodecFactory
+}
+
+// SupportedMediaTypes implements runtime.NegotiatedSerializer.
+func (w withoutProtobuf) SupportedMediaTypes() []runtime.SerializerInfo {
+	var out []runtime.SerializerInfo
+	for _, info := range w.CodecFactory.SupportedMediaTypes() {
+		if info.MediaType != runtime.ContentTypeProtobuf {
+			out = append(out, info)
+		}
+	}
+	return out
+}
 
 func init() {
 	sourceinstall.Install(Scheme)

@@ -1,7 +1,9 @@
 // Package framework runs a real local control plane on loopback: etcd,
-// kube-apiserver with the aggregation layer, and gitops-apiserver registered
-// through APIServices, the way users run it. hack/local-up.sh (make run) and
-// the integration tests both use it.
+// kube-apiserver with the aggregation layer, kube-controller-manager,
+// kube-scheduler, a simulated node (kwok: pods are scheduled and "run", no
+// container ever does), and gitops-apiserver registered through
+// APIServices, the way users run it. hack/local-up.sh (make run), the
+// integration tests and the benchmark all use it.
 package framework
 
 import (
@@ -14,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"k8s.io/client-go/rest"
@@ -24,7 +27,8 @@ type Options struct {
 	// Dir holds certificates, data, logs and kubeconfigs; Dir/kubeconfig is
 	// the admin kubeconfig.
 	Dir string
-	// BinDir holds kube-apiserver, etcd, kubectl and gitops-apiserver.
+	// BinDir holds kube-apiserver, kube-controller-manager, kube-scheduler,
+	// kwok (and kwok-stages.yaml), etcd, kubectl and gitops-apiserver.
 	BinDir string
 	// RepoRoot is the repository checkout (for artifacts/deploy).
 	RepoRoot string
@@ -43,7 +47,8 @@ type ControlPlane struct {
 	opts Options
 	pki  *pki
 
-	etcd, kubeAPIServer, gitops *process
+	etcd, kubeAPIServer, gitops        *process
+	controllerManager, scheduler, kwok *process
 
 	etcdClientURL, etcdPeerURL string
 	kubePort, gitopsPort       int
@@ -54,9 +59,10 @@ type ControlPlane struct {
 	GitOpsKubeconfig string
 }
 
-// Start brings up etcd, kube-apiserver and gitops-apiserver, registers the
-// APIServices and waits until all are Available. On error everything
-// started is stopped.
+// Start brings up etcd, kube-apiserver, gitops-apiserver, then
+// kube-controller-manager, kube-scheduler and the simulated node, registers
+// the APIServices and waits until all are Available and the node is Ready.
+// On error everything started is stopped.
 func Start(ctx context.Context, opts Options) (_ *ControlPlane, err error) {
 	if opts.Log == nil {
 		opts.Log = func(string, ...interface{}) {}
@@ -75,22 +81,31 @@ func Start(ctx context.Context, opts Options) (_ *ControlPlane, err error) {
 	if cp.pki, err = newPKI(filepath.Join(opts.Dir, "pki")); err != nil {
 		return nil, fmt.Errorf("certificates: %w", err)
 	}
-	ports, err := freePorts(4)
+	// Ports are picked free and released before the process binds them; a
+	// test binary running beside this one can take one in between, so a
+	// start that fails to bind is tried again on other ports.
+	err = withFreePorts(2, func(ports []int) error {
+		cp.etcdClientURL = "http://127.0.0.1:" + strconv.Itoa(ports[0])
+		cp.etcdPeerURL = "http://127.0.0.1:" + strconv.Itoa(ports[1])
+		opts.Log("starting etcd on %s", cp.etcdClientURL)
+		return cp.startEtcd(ctx)
+	})
 	if err != nil {
 		return nil, err
 	}
-	cp.etcdClientURL = "http://127.0.0.1:" + strconv.Itoa(ports[0])
-	cp.etcdPeerURL = "http://127.0.0.1:" + strconv.Itoa(ports[1])
-	cp.kubePort, cp.gitopsPort = ports[2], ports[3]
-
-	opts.Log("starting etcd on %s", cp.etcdClientURL)
-	if err := cp.startEtcd(ctx); err != nil {
+	err = withFreePorts(1, func(ports []int) error {
+		cp.kubePort = ports[0]
+		opts.Log("starting kube-apiserver on https://127.0.0.1:%d", cp.kubePort)
+		return cp.startKubeAPIServer(ctx)
+	})
+	if err != nil {
 		return nil, err
 	}
-	opts.Log("starting kube-apiserver on https://127.0.0.1:%d", cp.kubePort)
-	if err := cp.startKubeAPIServer(ctx); err != nil {
+	ports, err := freePorts(1)
+	if err != nil {
 		return nil, err
 	}
+	cp.gitopsPort = ports[0]
 	opts.Log("installing namespace, RBAC and APIServices")
 	if err := cp.installManifests(ctx); err != nil {
 		return nil, err
@@ -99,11 +114,27 @@ func Start(ctx context.Context, opts Options) (_ *ControlPlane, err error) {
 	if err := cp.StartGitOps(ctx); err != nil {
 		return nil, err
 	}
+	// After gitops-apiserver, so the controllers' first discovery (garbage
+	// collection, namespace deletion) already sees the Flux groups.
+	opts.Log("starting kube-controller-manager, kube-scheduler and the simulated node %s", NodeName)
+	if err := withFreePorts(1, func(p []int) error { return cp.startControllerManager(ctx, p[0]) }); err != nil {
+		return nil, err
+	}
+	if err := withFreePorts(1, func(p []int) error { return cp.startScheduler(ctx, p[0]) }); err != nil {
+		return nil, err
+	}
+	if err := cp.startNode(ctx); err != nil {
+		return nil, err
+	}
 	return cp, nil
 }
 
-// Stop stops every process, gitops-apiserver first.
+// Stop stops every process: the node and controllers, gitops-apiserver,
+// then kube-apiserver and etcd.
 func (cp *ControlPlane) Stop() {
+	cp.kwok.stop(10 * time.Second)
+	cp.scheduler.stop(10 * time.Second)
+	cp.controllerManager.stop(10 * time.Second)
 	cp.gitops.stop(20 * time.Second)
 	cp.kubeAPIServer.stop(20 * time.Second)
 	cp.etcd.stop(10 * time.Second)
@@ -112,7 +143,7 @@ func (cp *ControlPlane) Stop() {
 // Done is closed when any component exits.
 func (cp *ControlPlane) Done() <-chan string {
 	ch := make(chan string, 1)
-	for _, p := range []*process{cp.etcd, cp.kubeAPIServer, cp.gitops} {
+	for _, p := range []*process{cp.etcd, cp.kubeAPIServer, cp.gitops, cp.controllerManager, cp.scheduler, cp.kwok} {
 		go func() {
 			<-p.done
 			select {
@@ -127,6 +158,19 @@ func (cp *ControlPlane) Done() <-chan string {
 // StartGitOps starts gitops-apiserver and waits until every APIService is
 // Available through kube-apiserver.
 func (cp *ControlPlane) StartGitOps(ctx context.Context) error {
+	return cp.startGitOps(ctx, nil)
+}
+
+// RestartGitOps stops gitops-apiserver and starts it again with extraArgs
+// after the control plane's own (later flags win), e.g. --concurrent=1 or
+// --disable-workers for one test; RestartGitOps(ctx) restores the usual
+// flags.
+func (cp *ControlPlane) RestartGitOps(ctx context.Context, extraArgs ...string) error {
+	cp.StopGitOps()
+	return cp.startGitOps(ctx, extraArgs)
+}
+
+func (cp *ControlPlane) startGitOps(ctx context.Context, extraArgs []string) error {
 	args := []string{
 		"--secure-port=" + strconv.Itoa(cp.gitopsPort),
 		"--bind-address=127.0.0.1",
@@ -141,6 +185,7 @@ func (cp *ControlPlane) StartGitOps(ctx context.Context) error {
 		args = append(args, "--etcd-servers="+cp.etcdClientURL)
 	}
 	args = append(args, cp.opts.GitOpsArgs...)
+	args = append(args, extraArgs...)
 	p, err := startProcess(cp.opts.Dir, "gitops-apiserver", filepath.Join(cp.opts.BinDir, "gitops-apiserver"), args...)
 	if err != nil {
 		return err
@@ -198,6 +243,22 @@ func (cp *ControlPlane) KubectlWithInput(ctx context.Context, stdin io.Reader, a
 
 // KubectlPath is the kubectl binary the control plane uses.
 func (cp *ControlPlane) KubectlPath() string { return filepath.Join(cp.opts.BinDir, "kubectl") }
+
+// withFreePorts runs start with n free loopback ports, and again with
+// others (at most 3 times) when the process it started could not bind one.
+func withFreePorts(n int, start func(ports []int) error) error {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		var ports []int
+		if ports, err = freePorts(n); err != nil {
+			return err
+		}
+		if err = start(ports); err == nil || !strings.Contains(err.Error(), "address already in use") {
+			return err
+		}
+	}
+	return err
+}
 
 func freePorts(n int) ([]int, error) {
 	var ls []net.Listener

@@ -22,6 +22,7 @@ type pki struct {
 	serverCA, clientCA, frontProxyCA, gitopsCA *deploy.CA
 
 	kubeServing, admin, gitopsClient, frontProxyClient, gitopsServing deploy.KeyPair
+	controllerManager, scheduler                                      deploy.KeyPair
 	serviceAccountKey                                                 string
 }
 
@@ -56,6 +57,14 @@ func newPKI(dir string) (*pki, error) {
 		},
 		func() (err error) {
 			p.gitopsServing, err = p.gitopsCA.Serving(dir, "gitops-apiserver-serving", "localhost", ServiceDNSName)
+			return
+		},
+		func() (err error) {
+			p.controllerManager, err = p.clientCA.Client(dir, "kube-controller-manager", "system:kube-controller-manager")
+			return
+		},
+		func() (err error) {
+			p.scheduler, err = p.clientCA.Client(dir, "kube-scheduler", "system:kube-scheduler")
 			return
 		},
 		func() error { return deploy.WriteRSAKey(p.serviceAccountKey) },

@@ -43,7 +43,7 @@ func StartForTests(m *testing.M, opts Options) (*ControlPlane, func(), error) {
 	if binDir == "" {
 		binDir = filepath.Join(root, "_output", "bin")
 	}
-	for _, b := range []string{"etcd", "kube-apiserver", "kubectl", "gitops-apiserver"} {
+	for _, b := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "kwok-stages.yaml", "kubectl", "gitops-apiserver"} {
 		if _, err := os.Stat(filepath.Join(binDir, b)); err != nil {
 			return nil, nil, fmt.Errorf("%s not found in %s: run `make tools build` (or `make test-integration`)", b, binDir)
 		}

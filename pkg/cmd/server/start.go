@@ -72,6 +72,7 @@ func (o *Options) Config() (*apiserver.Config, error) {
 		return nil, fmt.Errorf("serving certificate: %w", err)
 	}
 	gc := genericapiserver.NewRecommendedConfig(apiserver.Codecs)
+	gc.Serializer = apiserver.Serializer
 	gc.EffectiveVersion = basecompatibility.NewEffectiveVersionFromString("1.37", "", "")
 	namer := openapinamer.NewDefinitionNamer(apiserver.Scheme)
 	gc.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(openapi.GetOpenAPIDefinitions, namer)
