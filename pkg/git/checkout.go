@@ -15,6 +15,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
@@ -102,12 +103,13 @@ func (s *session) checkout(ctx context.Context, fs *limitFS, t *target, sparse [
 		depth = 0
 	}
 	err = repo.FetchContext(ctx, &gogit.FetchOptions{
-		RemoteName: gogit.DefaultRemoteName,
-		RefSpecs:   refSpecs,
-		Depth:      depth,
-		Auth:       s.auth,
-		CABundle:   s.ca,
-		Tags:       gogit.NoTags,
+		RemoteName:   gogit.DefaultRemoteName,
+		RefSpecs:     refSpecs,
+		Depth:        depth,
+		Auth:         s.auth,
+		CABundle:     s.ca,
+		Tags:         gogit.NoTags,
+		ProxyOptions: s.proxyFor(s.url),
 	})
 	if err != nil && !errors.Is(err, gogit.NoErrAlreadyUpToDate) {
 		return nil, err
@@ -136,7 +138,7 @@ func (s *session) checkout(ctx context.Context, fs *limitFS, t *target, sparse [
 		return nil, fmt.Errorf("checking out %s: %w", hash, err)
 	}
 	if s.opts.RecurseSubmodules {
-		if err := s.updateSubmodules(ctx, w); err != nil {
+		if err := s.updateSubmodules(ctx, w, gogit.DefaultSubmoduleRecursionDepth); err != nil {
 			return nil, err
 		}
 	}
@@ -177,21 +179,70 @@ func fetchedCommit(repo *gogit.Repository, local string) (plumbing.Hash, error) 
 	return hash, nil
 }
 
-// updateSubmodules initialises and checks out the submodules recursively.
-func (s *session) updateSubmodules(ctx context.Context, w *gogit.Worktree) error {
+// updateSubmodules initialises and checks out the submodules of w, and theirs down to
+// depth more levels, with the session's credentials. It does what go-git's
+// Submodules.UpdateContext does, but fetches itself so that the fetches of SSH submodules
+// get the session's context-bound dialer (SubmoduleUpdateOptions has no ProxyOptions).
+func (s *session) updateSubmodules(ctx context.Context, w *gogit.Worktree, depth gogit.SubmoduleRescursivity) error {
 	subs, err := w.Submodules()
 	if err != nil {
 		return fmt.Errorf("reading submodules: %w", err)
 	}
-	err = subs.UpdateContext(ctx, &gogit.SubmoduleUpdateOptions{
-		Init:              true,
-		RecurseSubmodules: gogit.DefaultSubmoduleRecursionDepth,
-		Auth:              s.auth,
-	})
-	if err != nil {
-		return fmt.Errorf("updating submodules: %w", err)
+	for _, sub := range subs {
+		if err := s.updateSubmodule(ctx, sub, depth); err != nil {
+			return fmt.Errorf("updating submodule %s: %w", sub.Config().Path, err)
+		}
 	}
 	return nil
+}
+
+// updateSubmodule fetches and checks out one submodule at the commit its parent records.
+func (s *session) updateSubmodule(ctx context.Context, sub *gogit.Submodule, depth gogit.SubmoduleRescursivity) error {
+	if err := sub.Init(); err != nil && !errors.Is(err, gogit.ErrSubmoduleAlreadyInitialized) {
+		return err
+	}
+	status, err := sub.Status()
+	if err != nil {
+		return err
+	}
+	repo, err := sub.Repository()
+	if err != nil {
+		return err
+	}
+	remote, err := repo.Remote(gogit.DefaultRemoteName)
+	if err != nil {
+		return err
+	}
+	var proxy transport.ProxyOptions
+	if urls := remote.Config().URLs; len(urls) > 0 {
+		proxy = s.proxyFor(urls[0])
+	}
+	fetch := func(refSpecs []config.RefSpec) error {
+		return repo.FetchContext(ctx, &gogit.FetchOptions{Auth: s.auth, RefSpecs: refSpecs, ProxyOptions: proxy})
+	}
+	if err := fetch(nil); err != nil && !errors.Is(err, gogit.NoErrAlreadyUpToDate) {
+		return err
+	}
+	if _, err := repo.Object(plumbing.AnyObject, status.Expected); err != nil {
+		// A commit no branch holds may still be served by hash (allow-reachable-sha1-in-want).
+		spec := config.RefSpec("+" + status.Expected.String() + ":" + status.Expected.String())
+		err := fetch([]config.RefSpec{spec})
+		if err != nil && !errors.Is(err, gogit.NoErrAlreadyUpToDate) && !errors.Is(err, gogit.ErrExactSHA1NotSupported) {
+			return err
+		}
+	}
+	// Everything is fetched: go-git only checks out the recorded commit and sets HEAD.
+	if err := sub.UpdateContext(ctx, &gogit.SubmoduleUpdateOptions{NoFetch: true}); err != nil {
+		return err
+	}
+	if depth == gogit.NoRecurseSubmodules {
+		return nil
+	}
+	w, err := repo.Worktree()
+	if err != nil {
+		return err
+	}
+	return s.updateSubmodules(ctx, w, depth-1)
 }
 
 // newCommit copies the fields of a go-git commit.

@@ -83,10 +83,14 @@ type session struct {
 	ssh     *sshAuth
 	ca      []byte
 	red     *redactor
+	// sshDial ties SSH connections to the operation's context (see bindSSHDial); set when
+	// the session may reach an SSH server. Pass it on through proxyFor.
+	sshDial transport.ProxyOptions
 }
 
-// newSession validates opts and prepares the transport auth. ctx's deadline bounds the
-// SSH connect.
+// newSession validates opts and prepares the transport auth. ctx is the operation's
+// context: its deadline bounds the SSH connect, every SSH connection is closed when it
+// ends, and the caller must cancel it when the operation is over.
 func newSession(ctx context.Context, opts Options) (*session, error) {
 	u, err := parseURL(opts.URL)
 	if err != nil {
@@ -112,6 +116,10 @@ func newSession(ctx context.Context, opts Options) (*session, error) {
 		display: cleanURL(u),
 		red:     newRedactor(auth, urlPassword),
 	}
+	if u.Scheme == "ssh" || opts.RecurseSubmodules {
+		// Submodules of an HTTP repository may still live on SSH servers.
+		s.sshDial = bindSSHDial(ctx)
+	}
 	switch u.Scheme {
 	case "ssh":
 		deadline, _ := ctx.Deadline()
@@ -134,10 +142,11 @@ func withTimeout(ctx context.Context, d time.Duration) (context.Context, context
 	return context.WithCancel(ctx)
 }
 
-// runBounded runs fn and returns its error, or ctx's error as soon as ctx ends. go-git does
-// not bound an SSH handshake by the context, so a server that accepts connections and then
-// stalls could otherwise hold the caller past its timeout; fn then finishes in the
-// background, and callers make sure it can no longer write anywhere (see limitFS.close).
+// runBounded runs fn and returns its error, or ctx's error as soon as ctx ends. Network I/O
+// follows ctx (HTTP requests carry it; SSH connections are closed when it ends, see
+// bindSSHDial), but go-git's local work — decoding a pack, checking out the worktree —
+// does not check it; fn then finishes in the background, and callers make sure it can no
+// longer write anywhere (see limitFS.close).
 func runBounded(ctx context.Context, fn func() error) error {
 	done := make(chan error, 1)
 	go func() { done <- fn() }()
@@ -147,6 +156,16 @@ func runBounded(ctx context.Context, fn func() error) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// proxyFor returns the proxy options for go-git operations on rawURL: the context-bound
+// dialer for SSH URLs, none for the others.
+func (s *session) proxyFor(rawURL string) transport.ProxyOptions {
+	ep, err := transport.NewEndpoint(rawURL)
+	if err != nil || ep.Protocol != "ssh" {
+		return transport.ProxyOptions{}
+	}
+	return s.sshDial
 }
 
 // fail turns an error from go-git into one for users: it names the operation and URL,

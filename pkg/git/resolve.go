@@ -104,6 +104,7 @@ func (s *session) listRefs(ctx context.Context) (map[string]string, error) {
 			Auth:          s.auth,
 			CABundle:      s.ca,
 			PeelingOption: gogit.AppendPeeled,
+			ProxyOptions:  s.proxyFor(s.url),
 		})
 		return err
 	})

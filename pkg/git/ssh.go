@@ -52,8 +52,9 @@ type sshAuth struct {
 
 var _ gitssh.AuthMethod = &sshAuth{}
 
-// newSSHAuth builds the auth method for u. deadline, when not zero, bounds the TCP
-// connect and SSH handshake (go-git does not pass its context to the SSH dialer).
+// newSSHAuth builds the auth method for u. deadline, when not zero, bounds the TCP connect
+// (go-git's dial context follows ssh.ClientConfig.Timeout, not the operation's context);
+// the handshake and the transfer are bounded by closing the connection (see bindSSHDial).
 func newSSHAuth(a *Auth, u *url.URL, deadline time.Time) (*sshAuth, error) {
 	if a == nil || a.Scheme != "ssh" {
 		return nil, fmt.Errorf("%w: ssh:// URLs need a secret with keys %q and %q (host keys are always verified)", ErrInvalidSecret, SecretIdentity, SecretKnownHosts)
