@@ -125,6 +125,9 @@ func (m *Manager) kustomizationController(w sourceWorkers, loopback *rest.Config
 		UpdateFinalizers: func(ctx context.Context, obj *kustomizev1.Kustomization) (*kustomizev1.Kustomization, error) {
 			return cl.flux.KustomizeV1().Kustomizations(obj.Namespace).Update(ctx, obj, metav1.UpdateOptions{FieldManager: "kustomize-controller"})
 		},
+		UpdateStatus: func(ctx context.Context, obj *kustomizev1.Kustomization) (*kustomizev1.Kustomization, error) {
+			return cl.flux.KustomizeV1().Kustomizations(obj.Namespace).UpdateStatus(ctx, obj, metav1.UpdateOptions{FieldManager: "kustomize-controller"})
+		},
 		Store:   m.opts.Store,
 		Host:    cl.host,
 		Targets: m.targets(),
@@ -139,6 +142,7 @@ func (m *Manager) kustomizationController(w sourceWorkers, loopback *rest.Config
 			return err
 		},
 		Reconciler: rec,
+		OnDelete:   rec.Forget,
 		Metrics:    m.metrics,
 	})
 	if err != nil {

@@ -156,7 +156,7 @@ func (m *Manager) dryRunStage(ctx context.Context, targets []*target, opts Apply
 		if policy == policyIgnore || policy == policyIfNotPresent {
 			return
 		}
-		mp, err := m.mapping(t.gvk)
+		mp, err := m.mapping(ctx, t.gvk)
 		if err != nil {
 			errs[i] = fmt.Errorf("%s: %w", t.subject, err)
 			return
@@ -188,7 +188,7 @@ func (m *Manager) applyOne(ctx context.Context, t *target, opts ApplyOptions) (a
 		// Not even looked up: its kind need not be served.
 		return applied{change: changeOf(t.body, ActionSkipped)}, nil
 	}
-	mp, err := m.mapping(t.gvk)
+	mp, err := m.mapping(ctx, t.gvk)
 	if err != nil {
 		return applied{}, fmt.Errorf("%s: %w", t.subject, err)
 	}

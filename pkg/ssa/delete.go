@@ -68,7 +68,7 @@ func (m *Manager) deleteOne(ctx context.Context, ref Ref, opts DeleteOptions) (*
 	}
 	subj := subject(gvk.Kind, id.Namespace, id.Name)
 	change := &Change{ID: ref.ID, Version: ref.Version, Subject: subj, Action: ActionSkipped}
-	mp, err := m.mapping(gvk)
+	mp, err := m.mapping(ctx, gvk)
 	if isNotServed(err) {
 		return nil, nil
 	}

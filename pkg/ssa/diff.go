@@ -58,7 +58,7 @@ func (m *Manager) diffOne(ctx context.Context, t *target, defined map[schema.Gro
 	if policy == policyIgnore {
 		return entry, nil
 	}
-	mp, err := m.mapping(t.gvk)
+	mp, err := m.mapping(ctx, t.gvk)
 	if err != nil {
 		if isNotServed(err) && defined[gk] {
 			entry.Action = ActionCreated

@@ -35,6 +35,9 @@ const (
 	defaultBurst = 300
 )
 
+// defaultTimeout bounds one request when the config sets no timeout.
+const defaultTimeout = 60 * time.Second
+
 // concurrency is how many objects are applied, deleted, diffed or polled at
 // once (kustomize-controller's --concurrent-ssa default).
 const concurrency = 4
@@ -66,6 +69,11 @@ func New(cfg *rest.Config, owner Owner) (*Manager, error) {
 	c := dynamic.ConfigFor(cfg) // a copy, with JSON and unstructured decoding
 	if c.QPS == 0 && c.RateLimiter == nil {
 		c.QPS, c.Burst = defaultQPS, defaultBurst
+	}
+	if c.Timeout == 0 {
+		// Every request has a context but discovery's; this bounds those
+		// against a server that accepts connections and never answers.
+		c.Timeout = defaultTimeout
 	}
 	httpClient, err := rest.HTTPClientFor(c)
 	if err != nil {
@@ -109,7 +117,28 @@ func isNotServed(err error) bool {
 // mapping returns how gvk is served. A kind that is not found makes the
 // mapper re-read discovery once (CRDs come and go); misses that started
 // before the last re-read only retry, so a burst of them costs one read.
-func (m *Manager) mapping(gvk schema.GroupVersionKind) (*meta.RESTMapping, error) {
+// Discovery takes no context, so the lookup runs aside and the caller gets
+// ctx's error when ctx ends first; the lookup itself is bounded by the
+// client's timeout (see New).
+func (m *Manager) mapping(ctx context.Context, gvk schema.GroupVersionKind) (*meta.RESTMapping, error) {
+	type result struct {
+		mp  *meta.RESTMapping
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		mp, err := m.lookup(gvk)
+		done <- result{mp, err}
+	}()
+	select {
+	case r := <-done:
+		return r.mp, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("discovering how %s is served: %w", gvk.Kind, ctx.Err())
+	}
+}
+
+func (m *Manager) lookup(gvk schema.GroupVersionKind) (*meta.RESTMapping, error) {
 	start := time.Now()
 	mp, err := m.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	if err == nil || !meta.IsNoMatchError(err) {

@@ -35,17 +35,55 @@ type checkFunc func(ctx context.Context, item *waitItem) (bool, error)
 // "timeout waiting for: [Deployment/apps/web status: 'InProgress']". Missing
 // objects are 'NotFound'.
 func (m *Manager) WaitForReady(ctx context.Context, refs []Ref, interval, timeout time.Duration) error {
-	items, err := m.waitItems(refs)
+	items, err := m.waitItems(ctx, refs)
 	if err != nil {
 		return err
 	}
 	return m.pollItems(ctx, items, interval, timeout, m.readyCheck)
 }
 
+// Readiness is what one look at a set of objects found.
+type Readiness struct {
+	// Ready is true when every object is Current.
+	Ready bool
+	// Failed lists the objects whose kstatus is Failed (e.g. a Deployment
+	// past its progress deadline), with kstatus's message.
+	Failed []string
+	// Pending lists the objects not ready yet with their status, in the
+	// form of WaitForReady's timeout error.
+	Pending []string
+}
+
+// CheckReady reads every object once and reports their kstatus. Unlike
+// WaitForReady it never blocks past the reads, so a caller can look again
+// later without holding anything in between.
+func (m *Manager) CheckReady(ctx context.Context, refs []Ref) (Readiness, error) {
+	items, err := m.waitItems(ctx, refs)
+	if err != nil {
+		return Readiness{}, err
+	}
+	forEach(ctx, len(items), func() bool { return false }, func(i int) { m.observe(ctx, items[i]) })
+	if err := ctx.Err(); err != nil {
+		return Readiness{}, err
+	}
+	var out Readiness
+	for _, it := range items {
+		switch it.status {
+		case status.CurrentStatus:
+		case status.FailedStatus:
+			out.Failed = append(out.Failed, fmt.Sprintf("%s status: '%s': %s", it.subject, it.status, it.message))
+		default:
+			out.Pending = append(out.Pending, pendingString(it))
+		}
+	}
+	out.Ready = len(out.Failed) == 0 && len(out.Pending) == 0
+	return out, nil
+}
+
 // WaitForTermination polls every interval until the objects no longer
 // exist, for at most timeout (or until ctx ends).
 func (m *Manager) WaitForTermination(ctx context.Context, refs []Ref, interval, timeout time.Duration) error {
-	items, err := m.waitItems(refs)
+	items, err := m.waitItems(ctx, refs)
 	if err != nil {
 		return err
 	}
@@ -55,7 +93,7 @@ func (m *Manager) WaitForTermination(ctx context.Context, refs []Ref, interval, 
 	return nil
 }
 
-func (m *Manager) waitItems(refs []Ref) ([]*waitItem, error) {
+func (m *Manager) waitItems(ctx context.Context, refs []Ref) ([]*waitItem, error) {
 	items := make([]*waitItem, 0, len(refs))
 	for _, r := range refs {
 		id, gvk, err := ParseRef(r)
@@ -63,7 +101,7 @@ func (m *Manager) waitItems(refs []Ref) ([]*waitItem, error) {
 			return nil, err
 		}
 		item := &waitItem{id: r.ID, namespace: id.Namespace, name: id.Name, subject: subject(gvk.Kind, id.Namespace, id.Name)}
-		mp, err := m.mapping(gvk)
+		mp, err := m.mapping(ctx, gvk)
 		switch {
 		case isNotServed(err):
 			// Nothing of an unserved kind exists; mp stays nil.
@@ -170,13 +208,19 @@ func (m *Manager) pollItems(ctx context.Context, items []*waitItem, interval, ti
 func timeoutError(pending []*waitItem) error {
 	parts := make([]string, len(pending))
 	for i, it := range pending {
-		st := it.status
-		if st == "" {
-			st = status.UnknownStatus
-		}
-		parts[i] = fmt.Sprintf("%s status: '%s'", it.subject, st)
+		parts[i] = pendingString(it)
 	}
 	return fmt.Errorf("timeout waiting for: [%s]", strings.Join(parts, ", "))
+}
+
+// pendingString describes an object not ready, e.g.
+// "Deployment/apps/web status: 'InProgress'".
+func pendingString(it *waitItem) string {
+	st := it.status
+	if st == "" {
+		st = status.UnknownStatus
+	}
+	return fmt.Sprintf("%s status: '%s'", it.subject, st)
 }
 
 // settleDefinitions waits after the first stage until the applied CRDs are
@@ -197,7 +241,7 @@ func (m *Manager) settleDefinitions(ctx context.Context, results []applied, opts
 		}
 		if item.status != status.CurrentStatus {
 			gvk := r.live.GroupVersionKind()
-			mp, err := m.mapping(gvk)
+			mp, err := m.mapping(ctx, gvk)
 			if err != nil {
 				return fmt.Errorf("%s: %w", item.subject, err)
 			}

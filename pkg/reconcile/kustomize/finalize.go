@@ -45,6 +45,9 @@ func (r *Reconciler) finalize(ctx context.Context, obj *kustomizev1.Kustomizatio
 }
 
 func (r *Reconciler) pruneAll(ctx context.Context, obj *kustomizev1.Kustomization, policy string) error {
+	// Bounded like a run, so an unreachable target cannot hold the worker.
+	ctx, cancel := context.WithTimeout(ctx, r.timeout(obj))
+	defer cancel()
 	mgr, err := r.Targets.For(ctx, obj)
 	if err != nil {
 		return err

@@ -6,13 +6,16 @@ package kustomize
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/record"
+	"k8s.io/klog/v2"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize"
@@ -80,13 +83,21 @@ type Reconciler struct {
 	// Targets gives the apply manager of a Kustomization's target cluster
 	// and identity.
 	Targets *Targets
+	// UpdateStatus writes obj's status and returns the object as stored,
+	// for the in-progress status of a long run; nil writes none.
+	UpdateStatus func(ctx context.Context, obj *kustomizev1.Kustomization) (*kustomizev1.Kustomization, error)
 	// Events records Kubernetes Events.
 	Events record.EventRecorder
+
+	// healthWaits are the runs parked until their objects are ready.
+	healthWaits healthWaits
 }
 
 // Reconcile implements loop.Reconciler.
 func (r *Reconciler) Reconcile(ctx context.Context, obj *kustomizev1.Kustomization) loop.Result {
+	key := obj.Namespace + "/" + obj.Name
 	if obj.DeletionTimestamp != nil {
+		r.healthWaits.drop(key)
 		return r.finalize(ctx, obj)
 	}
 	if !hasFinalizer(obj) {
@@ -100,8 +111,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 		obj.ObjectMeta = updated.ObjectMeta
 	}
 	if obj.Spec.Suspend {
+		r.healthWaits.drop(key)
 		return loop.Result{}
 	}
+	requested := obj.Annotations[common.ReconcileRequestAnnotation]
+	newRequest := requested != "" && requested != obj.Status.LastHandledReconcileAt
 	loop.RecordReconcileRequest(obj, &obj.Status.ReconcileRequestStatus)
 	interval, err := obj.Spec.Interval.Parse()
 	if err != nil {
@@ -113,26 +127,41 @@ func (r *Reconciler) Reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 			retry = d
 		}
 	}
-	start := time.Now()
-	msg, digest, err := r.reconcile(ctx, obj)
+
+	var run runResult
+	if w := r.healthWaits.get(key); w != nil && w.current(obj, r.sourceRevisionOf(obj)) {
+		run = r.finishRun(obj, w, r.continueHealth(ctx, obj, w))
+	} else {
+		r.healthWaits.drop(key)
+		// Every run has a deadline: spec.timeout, or the interval.
+		timeout := r.timeout(obj)
+		runCtx, cancel := context.WithTimeout(ctx, timeout)
+		run = r.reconcile(runCtx, obj, newRequest)
+		if outcome, reason := loop.Classify(run.err, kustomize.ReconciliationFailedReason); outcome == loop.Failed && runCtx.Err() != nil && ctx.Err() == nil {
+			run.err = loop.Failf(reason, "reconciliation did not finish within its timeout of %s: %v", timeout, run.err)
+		}
+		cancel()
+	}
+
+	err = run.err
 	loop.Summarize(&obj.Status.Conditions, loop.Summary{
 		Err: err, Generation: obj.Generation,
-		SuccessReason: kustomize.ReconciliationSucceededReason, SuccessMessage: msg,
+		SuccessReason: kustomize.ReconciliationSucceededReason, SuccessMessage: run.msg,
 		FailureReason: kustomize.ReconciliationFailedReason,
 	})
 	outcome, reason := loop.Classify(err, kustomize.ReconciliationFailedReason)
 	if outcome == loop.Succeeded || outcome == loop.Stalled {
 		obj.Status.ObservedGeneration = obj.Generation
 	}
-	if digest != "" {
+	if run.digest != "" && outcome != loop.InProgress {
 		status := kustomize.ReconciliationSucceededReason
 		if err != nil {
 			status = reason
 		}
-		recordHistory(&obj.Status, digest, obj.Status.LastAttemptedRevision, status, start, time.Since(start))
+		recordHistory(&obj.Status, run.digest, obj.Status.LastAttemptedRevision, status, run.start, time.Since(run.start))
 	}
 	if err != nil {
-		if outcome != loop.Waited {
+		if outcome != loop.Waited && outcome != loop.InProgress {
 			r.Events.Event(obj, corev1.EventTypeWarning, reason, err.Error())
 		}
 		return loop.Result{Err: err, RequeueAfter: retry}
@@ -140,34 +169,61 @@ func (r *Reconciler) Reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 	return loop.Result{RequeueAfter: interval}
 }
 
-// reconcile does one run and returns Ready's message on success and the
-// digest of the built manifests once they were built.
-func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomization) (string, string, error) {
+// Forget drops what the reconciler keeps of a Kustomization that is gone.
+func (r *Reconciler) Forget(namespace, name string) {
+	r.healthWaits.drop(namespace + "/" + name)
+}
+
+// runResult is the outcome of one run: Ready's message on success, the
+// digest of the built manifests once they were built, and when the run
+// began (a run parked for its health check began in an earlier call).
+type runResult struct {
+	msg, digest string
+	start       time.Time
+	err         error
+}
+
+// sourceRevisionOf is the revision of obj's source artifact ("" when it
+// has none).
+func (r *Reconciler) sourceRevisionOf(obj *kustomizev1.Kustomization) string {
+	ref := obj.Spec.SourceRef
+	ns := ref.Namespace
+	if ns == "" {
+		ns = obj.Namespace
+	}
+	return r.sourceRevision(ref.Kind, ns, ref.Name)
+}
+
+// reconcile does one run: build, apply, prune, and start the health check.
+func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomization, newRequest bool) runResult {
+	start := time.Now()
+	fail := func(digest string, err error) runResult { return runResult{digest: digest, start: start, err: err} }
 	if obj.Spec.Decryption != nil {
-		return "", "", loop.Stallf(kustomize.ReconciliationFailedReason,
-			"spec.decryption: decrypting Secrets with %q is not supported by this server", obj.Spec.Decryption.Provider)
+		return fail("", loop.Stallf(kustomize.ReconciliationFailedReason,
+			"spec.decryption: decrypting Secrets with %q is not supported by this server", obj.Spec.Decryption.Provider))
 	}
 	if err := r.checkDependencies(obj); err != nil {
-		return "", "", err
+		return fail("", err)
 	}
 	src, srcKey, err := r.source(obj)
 	if err != nil {
-		return "", "", err
+		return fail("", err)
 	}
 	revision := src.Artifact.Revision
+	timeout := r.timeout(obj)
+	r.markProgressing(ctx, obj, revision, timeout, newRequest)
 	obj.Status.LastAttemptedRevision = revision
 
 	objs, err := r.build(ctx, obj, srcKey, src.Artifact)
 	if err != nil {
-		return "", "", err
+		return fail("", err)
 	}
 	digest := manifestsDigest(objs)
 
 	mgr, err := r.Targets.For(ctx, obj)
 	if err != nil {
-		return "", digest, err
+		return fail(digest, err)
 	}
-	timeout := r.timeout(obj)
 
 	changes, applyErr := mgr.ApplyAllStaged(ctx, objs, ssa.ApplyOptions{
 		Force: obj.Spec.Force, WaitInterval: 500 * time.Millisecond, WaitTimeout: timeout,
@@ -185,7 +241,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 		// prune can find it, but prune nothing until an apply succeeds.
 		obj.Status.Inventory = mergeInventories(newInventory, oldInventory)
 		r.changeEvent(obj, revision, changes)
-		return "", digest, loop.Failf(kustomize.ReconciliationFailedReason, "%v", applyErr)
+		return fail(digest, loop.Failf(kustomize.ReconciliationFailedReason, "%v", applyErr))
 	}
 	obj.Status.Inventory = newInventory
 	if obj.Spec.Prune {
@@ -195,21 +251,64 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 		if err != nil {
 			obj.Status.Inventory = mergeInventories(newInventory, remaining(stale, deleted))
 			r.changeEvent(obj, revision, changes)
-			return "", digest, loop.Failf(kustomize.PruneFailedReason, "%v", err)
+			return fail(digest, loop.Failf(kustomize.PruneFailedReason, "%v", err))
 		}
 	}
 	r.changeEvent(obj, revision, changes)
 
-	if err := r.checkHealth(ctx, obj, mgr, newInventory, timeout); err != nil {
-		return "", digest, err
+	w := &healthWait{
+		generation: obj.Generation, revision: revision, requestedAt: obj.Annotations[common.ReconcileRequestAnnotation],
+		mgr: mgr, refs: healthRefs(obj, newInventory), inventory: newInventory, digest: digest,
+		originRevision: src.Artifact.Metadata["org.opencontainers.image.revision"],
+		start:          start, timeout: timeout,
 	}
-	if revision != obj.Status.LastAppliedRevision {
+	return r.finishRun(obj, w, r.startHealth(ctx, obj, w))
+}
+
+// finishRun records a run whose health check ended (or is still going,
+// when healthErr is Progressing).
+func (r *Reconciler) finishRun(obj *kustomizev1.Kustomization, w *healthWait, healthErr error) runResult {
+	res := runResult{digest: w.digest, start: w.start, err: healthErr}
+	if healthErr != nil {
+		return res
+	}
+	if w.revision != obj.Status.LastAppliedRevision {
 		r.Events.Eventf(obj, corev1.EventTypeNormal, kustomize.ReconciliationSucceededReason,
-			"Reconciliation finished, applied revision %s", revision)
+			"Reconciliation finished, applied revision %s", w.revision)
 	}
-	obj.Status.LastAppliedRevision = revision
-	obj.Status.LastAppliedOriginRevision = src.Artifact.Metadata["org.opencontainers.image.revision"]
-	return "Applied revision: " + revision, digest, nil
+	obj.Status.LastAppliedRevision = w.revision
+	obj.Status.LastAppliedOriginRevision = w.originRevision
+	res.msg = "Applied revision: " + w.revision
+	return res
+}
+
+// markProgressing tells, before a run that will take a while, that it is
+// under way, as Flux does: Ready=Unknown and Reconciling=True. It writes
+// only when a new revision, generation or reconcile request would
+// otherwise leave an earlier run's message showing; a periodic run of an
+// applied revision writes nothing here.
+func (r *Reconciler) markProgressing(ctx context.Context, obj *kustomizev1.Kustomization, revision string, timeout time.Duration, newRequest bool) {
+	ready := apimeta.FindStatusCondition(obj.Status.Conditions, common.ReadyCondition)
+	if r.UpdateStatus == nil || ready == nil {
+		return
+	}
+	if !newRequest && obj.Generation == obj.Status.ObservedGeneration && revision == obj.Status.LastAppliedRevision {
+		return
+	}
+	msg := fmt.Sprintf("Building manifests for revision %s with a timeout of %s", revision, timeout)
+	set := func(t string, status metav1.ConditionStatus, m string) {
+		apimeta.SetStatusCondition(&obj.Status.Conditions, metav1.Condition{Type: t, Status: status,
+			Reason: common.ProgressingReason, Message: m, ObservedGeneration: obj.Generation})
+	}
+	set(common.ReadyCondition, metav1.ConditionUnknown, "Reconciliation in progress")
+	set(common.ReconcilingCondition, metav1.ConditionTrue, msg)
+	apimeta.RemoveStatusCondition(&obj.Status.Conditions, common.StalledCondition)
+	updated, err := r.UpdateStatus(ctx, obj)
+	if err != nil {
+		klog.FromContext(ctx).V(1).Info("Writing the in-progress status failed", "err", err)
+		return
+	}
+	obj.ObjectMeta = updated.ObjectMeta
 }
 
 func (r *Reconciler) timeout(obj *kustomizev1.Kustomization) time.Duration {

@@ -471,3 +471,26 @@ func TestManifestsDigest_StableUntilTheManifestsChange(t *testing.T) {
 		})
 	}
 }
+
+func TestHealthWait_CurrentUntilGenerationRevisionOrRequestChanges(t *testing.T) {
+	obj := ks("app")
+	obj.Generation = 2
+	obj.Annotations = map[string]string{common.ReconcileRequestAnnotation: "t1"}
+	w := &healthWait{generation: 2, revision: "main@sha1:a", requestedAt: "t1"}
+	if !w.current(obj, "main@sha1:a") {
+		t.Error("the same generation, revision and request is not current")
+	}
+	if w.current(obj, "main@sha1:b") {
+		t.Error("a new source revision does not supersede the wait")
+	}
+	newer := obj.DeepCopy()
+	newer.Generation = 3
+	if w.current(newer, "main@sha1:a") {
+		t.Error("a new generation does not supersede the wait")
+	}
+	asked := obj.DeepCopy()
+	asked.Annotations[common.ReconcileRequestAnnotation] = "t2"
+	if w.current(asked, "main@sha1:a") {
+		t.Error("a new reconcile request does not supersede the wait")
+	}
+}

@@ -21,8 +21,9 @@ type Summary struct {
 
 // Summarize sets Ready, Reconciling and Stalled on conds from s, the way
 // Flux's summarizer does: success clears Reconciling and Stalled; a stall
-// sets Stalled=True; a wait or failure keeps Reconciling=True with
-// ProgressingWithRetry so kstatus shows the object as in progress.
+// sets Stalled=True; a run still in progress sets Ready=Unknown and
+// Reconciling=True (Progressing); a wait or failure keeps Reconciling=True
+// with ProgressingWithRetry so kstatus shows the object as in progress.
 func Summarize(conds *[]metav1.Condition, s Summary) {
 	set := func(t string, status metav1.ConditionStatus, reason, msg string) {
 		meta.SetStatusCondition(conds, metav1.Condition{
@@ -34,6 +35,10 @@ func Summarize(conds *[]metav1.Condition, s Summary) {
 	case Succeeded:
 		set(common.ReadyCondition, metav1.ConditionTrue, s.SuccessReason, s.SuccessMessage)
 		meta.RemoveStatusCondition(conds, common.ReconcilingCondition)
+		meta.RemoveStatusCondition(conds, common.StalledCondition)
+	case InProgress:
+		set(common.ReadyCondition, metav1.ConditionUnknown, reason, s.Err.Error())
+		set(common.ReconcilingCondition, metav1.ConditionTrue, reason, s.Err.Error())
 		meta.RemoveStatusCondition(conds, common.StalledCondition)
 	case Stalled:
 		set(common.ReadyCondition, metav1.ConditionFalse, reason, s.Err.Error())

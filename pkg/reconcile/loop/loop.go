@@ -219,11 +219,10 @@ func (c *Controller[T]) reconcile(ctx context.Context, key cache.ObjectName) {
 		}
 		logger.V(1).Info("Reconciliation failed", "err", res.Err, "retryAfter", delay)
 		c.queue.AddAfter(key, delay)
-	case Waited:
+	case Waited, InProgress:
 		c.queue.Forget(key)
-		var w *Waiting
-		if asWaiting(res.Err, &w) && w.RequeueAfter > 0 {
-			c.queue.AddAfter(key, w.RequeueAfter)
+		if after := requeueOf(res.Err); after > 0 {
+			c.queue.AddAfter(key, after)
 		} else if res.RequeueAfter > 0 {
 			c.queue.AddAfter(key, res.RequeueAfter)
 		}

@@ -135,6 +135,19 @@ func TestLoop_RequeuesAtIntervalAndRetriesFailures(t *testing.T) {
 	start(t, failing, repo("b"))
 	waitFor(t, failing.seen, "b")
 	waitFor(t, failing.seen, "b") // retried with backoff, long before the interval
+
+	// A run still in progress is looked at again when it asks, not at the
+	// interval and not with backoff.
+	progressing := &countingReconciler{seen: make(chan string, 10), err: Progressf(50*time.Millisecond, "waiting"), after: time.Hour}
+	start(t, progressing, repo("c"))
+	began := time.Now()
+	for range 3 {
+		waitFor(t, progressing.seen, "c")
+	}
+	// Backoff would take 1s+2s for the two retries.
+	if took := time.Since(began); took > 2500*time.Millisecond {
+		t.Errorf("three runs took %s", took)
+	}
 }
 
 func TestClassify(t *testing.T) {
@@ -147,6 +160,7 @@ func TestClassify(t *testing.T) {
 		{Failf("R1", "x"), Failed, "R1"},
 		{Stallf("R2", "x"), Stalled, "R2"},
 		{Waitf("R3", time.Second, "x"), Waited, "R3"},
+		{Progressf(time.Second, "x"), InProgress, "Progressing"},
 		{errors.New("plain"), Failed, "Default"},
 	} {
 		o, r := Classify(tc.err, "Default")
@@ -165,6 +179,15 @@ func TestSummarize_FluxConditions(t *testing.T) {
 	Summarize(&conds, Summary{Err: Failf("GitOperationFailed", "timeout"), Generation: 2})
 	if condStatus(conds, "Reconciling") != "True" || condStatus(conds, "Stalled") != "" || condStatus(conds, "Ready") != "False" {
 		t.Errorf("failed: %+v", conds)
+	}
+	Summarize(&conds, Summary{Err: Progressf(time.Second, "Running health checks"), Generation: 3})
+	if condStatus(conds, "Ready") != "Unknown" || condStatus(conds, "Reconciling") != "True" || condStatus(conds, "Stalled") != "" {
+		t.Errorf("in progress: %+v", conds)
+	}
+	for _, c := range conds {
+		if c.Reason != "Progressing" || c.Message != "Running health checks" {
+			t.Errorf("in progress: %+v", c)
+		}
 	}
 	Summarize(&conds, Summary{SuccessReason: "Succeeded", SuccessMessage: "stored", Generation: 3})
 	if condStatus(conds, "Ready") != "True" || len(conds) != 1 || conds[0].ObservedGeneration != 3 {

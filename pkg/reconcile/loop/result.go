@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 )
 
 // A step of a reconciler either succeeds (nil) or returns one of these
@@ -31,6 +33,22 @@ type Waiting struct {
 
 func (e *Waiting) Error() string { return e.Err.Error() }
 func (e *Waiting) Unwrap() error { return e.Err }
+
+// Progressing says the run is under way and goes on later without holding
+// a worker, e.g. a health check waiting for a rollout: Ready=Unknown and
+// Reconciling=True with reason Progressing and Message, no event, and the
+// object is looked at again after RequeueAfter (or at once on a change).
+type Progressing struct {
+	Message      string
+	RequeueAfter time.Duration
+}
+
+func (e *Progressing) Error() string { return e.Message }
+
+// Progressf returns a Progressing outcome with a formatted message.
+func Progressf(after time.Duration, format string, args ...interface{}) error {
+	return &Progressing{RequeueAfter: after, Message: fmt.Sprintf(format, args...)}
+}
 
 // Failure is a transient error (network, server): Ready=False, retried with
 // exponential backoff up to the kind's retry interval.
@@ -69,6 +87,8 @@ const (
 	Stalled
 	// Waited: retry after a fixed delay.
 	Waited
+	// InProgress: the run continues later (see Progressing).
+	InProgress
 )
 
 // Classify returns the outcome of err and the reason to report.
@@ -76,9 +96,12 @@ func Classify(err error, defaultReason string) (Outcome, string) {
 	var s *Stalling
 	var w *Waiting
 	var f *Failure
+	var p *Progressing
 	switch {
 	case err == nil:
 		return Succeeded, ""
+	case errors.As(err, &p):
+		return InProgress, common.ProgressingReason
 	case errors.As(err, &s):
 		return Stalled, s.Reason
 	case errors.As(err, &w):
@@ -90,3 +113,17 @@ func Classify(err error, defaultReason string) (Outcome, string) {
 }
 
 func asWaiting(err error, w **Waiting) bool { return errors.As(err, w) }
+
+// requeueOf is when a Waiting or Progressing outcome asks to look again
+// (zero when it does not say).
+func requeueOf(err error) time.Duration {
+	var w *Waiting
+	var p *Progressing
+	switch {
+	case errors.As(err, &w):
+		return w.RequeueAfter
+	case errors.As(err, &p):
+		return p.RequeueAfter
+	}
+	return 0
+}
