@@ -91,6 +91,13 @@ func NewManager(opts Options) *Manager {
 func (m *Manager) Start(ctx context.Context, loopback *rest.Config) error {
 	if m.opts.Disabled {
 		klog.InfoS("Workers disabled")
+		if m.opts.HostConfig != nil {
+			go func() {
+				if err := m.releaseOrphanFinalizers(ctx, loopback); err != nil && ctx.Err() == nil {
+					klog.ErrorS(err, "Releasing finalizers of deleted objects")
+				}
+			}()
+		}
 		return nil
 	}
 	if m.opts.HostConfig == nil {
@@ -115,7 +122,7 @@ func (m *Manager) Start(ctx context.Context, loopback *rest.Config) error {
 func (m *Manager) leaderElect(ctx context.Context, loopback *rest.Config) {
 	host := kubernetes.NewForConfigOrDie(rest.AddUserAgent(rest.CopyConfig(m.opts.HostConfig), "gitops-apiserver/leader-election"))
 	hostname, _ := os.Hostname()
-	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, m.opts.LeaderElectionNamespace, "gitops-apiserver-workers",
+	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, m.opts.LeaderElectionNamespace, workersLease,
 		host.CoreV1(), host.CoordinationV1(), resourcelock.ResourceLockConfig{Identity: hostname + "_" + uuid.NewString()})
 	if err != nil {
 		klog.ErrorS(err, "Leader election lock")
@@ -128,7 +135,7 @@ func (m *Manager) leaderElect(ctx context.Context, loopback *rest.Config) {
 			RenewDeadline:   10 * time.Second,
 			RetryPeriod:     2 * time.Second,
 			ReleaseOnCancel: true,
-			Name:            "gitops-apiserver-workers",
+			Name:            workersLease,
 			Callbacks: leaderelection.LeaderCallbacks{
 				OnStartedLeading: func(leaderCtx context.Context) { m.run(leaderCtx, loopback) },
 				OnStoppedLeading: func() { klog.InfoS("Lost the workers' lease; workers stopped") },
