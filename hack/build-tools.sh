@@ -17,7 +17,8 @@ mkdir -p "${BIN}"
 KWOK_VERSION=v0.8.0
 TOOLS=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok)
 
-want=$(sha256sum "${BASH_SOURCE[0]}" "${ROOT}/hack/tools/go.sum" "${ROOT}/hack/tools/go.mod" "${ROOT}/hack/tools/etcd/main.go" | sha256sum | cut -d' ' -f1)
+# The contents only (not the paths), so another checkout of the same tree reuses the binaries.
+want=$(cat "${BASH_SOURCE[0]}" "${ROOT}/hack/tools/go.sum" "${ROOT}/hack/tools/go.mod" "${ROOT}/hack/tools/etcd/main.go" | sha256sum | cut -d' ' -f1)
 fresh=true
 for t in "${TOOLS[@]}"; do [[ -x "${BIN}/${t}" ]] || fresh=false; done
 [[ -f "${BIN}/kwok-stages.yaml" ]] || fresh=false

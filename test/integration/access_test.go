@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestRBAC_ViewerReadsButCannotWrite binds flux-view (from
@@ -144,5 +145,50 @@ func TestRestart_DataSurvives(t *testing.T) {
 	}
 	if out := kubectl(t, "get", "gitrepo", "-n", ns, "-o", "name"); strings.Count(out, "\n") != 3 {
 		t.Errorf("after restart: %q", out)
+	}
+}
+
+// TestRBAC_BuiltinViewReadsEveryFluxKind binds only the built-in `view`
+// ClusterRole: kube-controller-manager aggregates flux-view into it (the
+// aggregate-to-view label), so the user can list and get every Flux kind,
+// and patch none.
+func TestRBAC_BuiltinViewReadsEveryFluxKind(t *testing.T) {
+	ns := namespace(t, "it-view")
+	kubectl(t, "create", "rolebinding", "plain-view", "-n", ns, "--clusterrole=view", "--user=plain-viewer")
+	resources := []string{
+		"gitrepositories.source.toolkit.fluxcd.io", "ocirepositories.source.toolkit.fluxcd.io",
+		"helmrepositories.source.toolkit.fluxcd.io", "helmcharts.source.toolkit.fluxcd.io",
+		"buckets.source.toolkit.fluxcd.io", "externalartifacts.source.toolkit.fluxcd.io",
+		"kustomizations.kustomize.toolkit.fluxcd.io", "helmreleases.helm.toolkit.fluxcd.io",
+		"alerts.notification.toolkit.fluxcd.io", "providers.notification.toolkit.fluxcd.io",
+		"receivers.notification.toolkit.fluxcd.io", "imagerepositories.image.toolkit.fluxcd.io",
+		"imagepolicies.image.toolkit.fluxcd.io", "imageupdateautomations.image.toolkit.fluxcd.io",
+	}
+	can := func(verb, resource string) bool {
+		out, _ := kubectlErr(t, "auth", "can-i", verb, resource, "-n", ns, "--as=plain-viewer")
+		return strings.TrimSpace(out) == "yes"
+	}
+	// Aggregation is kube-controller-manager's, a moment after the roles
+	// exist; wait for it (bounded).
+	deadline := time.Now().Add(60 * time.Second)
+	for !can("list", resources[0]) {
+		if time.Now().After(deadline) {
+			t.Fatal("view never included the Flux kinds: is ClusterRole aggregation running?")
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	for _, r := range resources {
+		for _, verb := range []string{"get", "list", "watch"} {
+			if !can(verb, r) {
+				t.Errorf("view cannot %s %s", verb, r)
+			}
+		}
+		if can("patch", r) {
+			t.Errorf("view can patch %s", r)
+		}
+	}
+	apply(t, gitRepository(ns, "podinfo", "1m"))
+	if out, err := kubectlErr(t, "--as=plain-viewer", "get", "fluxcd", "-n", ns); err != nil || !strings.Contains(out, "podinfo") {
+		t.Errorf("view cannot list the fluxcd category: %v\n%s", err, out)
 	}
 }

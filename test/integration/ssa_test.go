@@ -680,6 +680,7 @@ spec:
   template:
     metadata: {labels: {app: web}}
     spec:
+      nodeSelector: {disktype: none-has-this}
       containers: [{name: web, image: registry.invalid/web:1}]
 `)
 	if _, err := m.ApplyAllStaged(ctx, objs, ssa.ApplyOptions{}); err != nil {
@@ -695,12 +696,12 @@ spec:
 		t.Errorf("a ConfigMap took %v to be ready", d)
 	}
 
-	// No kube-controller-manager runs here: the Deployment never becomes
+	// No node matches the Deployment's nodeSelector: it never becomes
 	// available.
 	missing := ssa.Ref{ID: ns + "_missing__ConfigMap", Version: "v1"}
 	err := m.WaitForReady(ctx, []ssa.Ref{cm, deploy, missing}, 200*time.Millisecond, 2*time.Second)
 	if err == nil {
-		t.Fatal("WaitForReady succeeded for a Deployment without controllers")
+		t.Fatal("WaitForReady succeeded for a Deployment no node can run")
 	}
 	t.Logf("error: %v", err)
 	for _, want := range []string{"timeout waiting for: [", "Deployment/" + ns + "/web status: 'InProgress'", "ConfigMap/" + ns + "/missing status: 'NotFound'"} {
