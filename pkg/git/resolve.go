@@ -35,7 +35,7 @@ type target struct {
 // the remote; with a branch, "<branch>@sha1:<commit>" (Checkout checks that the branch
 // holds the commit). For a semver range it picks the highest matching tag.
 func Resolve(ctx context.Context, opts Options) (string, error) {
-	ctx, cancel := withTimeout(ctx, opts.Timeout)
+	ctx, cancel := operation(ctx, opts)
 	defer cancel()
 	s, err := newSession(ctx, opts)
 	if err != nil {
@@ -46,6 +46,21 @@ func Resolve(ctx context.Context, opts Options) (string, error) {
 		return "", err
 	}
 	return t.revision, nil
+}
+
+// CheckAccess lists the remote's references with opts' credentials, as `git ls-remote`
+// does, and returns the error a clone would meet first (authentication, repository not
+// found, unreachable); nothing is fetched. Resolve proves the same for every ref but a
+// commit, which it resolves without contacting the remote.
+func CheckAccess(ctx context.Context, opts Options) error {
+	ctx, cancel := operation(ctx, opts)
+	defer cancel()
+	s, err := newSession(ctx, opts)
+	if err != nil {
+		return err
+	}
+	_, err = s.listRefs(ctx)
+	return err
 }
 
 // resolve maps the session's Ref to a target, listing the remote when needed.

@@ -19,6 +19,7 @@ import (
 	sourcev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/git"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 )
 
@@ -34,6 +35,14 @@ type Env struct {
 	TmpDir string
 	// MaxFetchSize caps what one fetch may download or unpack.
 	MaxFetchSize int64
+	// Lockdown is the multi-tenant mode (--no-cross-namespace-refs): a
+	// source may then use the server's own cloud identity (a cloud
+	// provider without a Secret) only if AllowServerCloudIdentity.
+	Lockdown                 bool
+	AllowServerCloudIdentity bool
+	// Guard refuses fetches from the networks the server must not reach on
+	// a tenant's behalf (--source-deny-networks); nil refuses nothing.
+	Guard *netguard.Guard
 }
 
 // GitRepositoryReconciler turns a GitRepository into an artifact of the
@@ -52,6 +61,7 @@ var _ loop.Reconciler[*sourcev1.GitRepository] = &GitRepositoryReconciler{}
 
 // Reconcile implements loop.Reconciler.
 func (r *GitRepositoryReconciler) Reconcile(ctx context.Context, obj *sourcev1.GitRepository) loop.Result {
+	ctx = netguard.WithContext(ctx, r.Guard)
 	return r.run(obj, sourceState{
 		suspend: obj.Spec.Suspend, interval: obj.Spec.Interval,
 		request: &obj.Status.ReconcileRequestStatus, conditions: &obj.Status.Conditions,
@@ -92,7 +102,13 @@ func (r *GitRepositoryReconciler) reconcile(ctx context.Context, obj *sourcev1.G
 	var commitRevision, commitMessage string
 	if len(included) == 0 {
 		// The same commit archived for another GitRepository is copied,
-		// and concurrent clones of it become one.
+		// and concurrent clones of it become one, once this object has
+		// shown it can read the repository itself.
+		if err := r.share.proveAccess(ctx, opts); err != nil {
+			err = loop.Failf(gitReason(err), "failed to check access to %s: %w", refDescription(obj.Spec.Reference), err)
+			setFetchFailed(&obj.Status.Conditions, obj.Generation, err, source.GitOperationFailedReason)
+			return "", err
+		}
 		akey := archiveKey(opts, revision, obj.Spec.Ignore)
 		if a, ok := r.share.archived(akey); ok {
 			if stored, err = r.copyArchive(ctx, key, a.path); err == nil {
@@ -192,6 +208,7 @@ func (r *GitRepositoryReconciler) gitOptions(ctx context.Context, obj *sourcev1.
 		SparseCheckout:    obj.Spec.SparseCheckout,
 		RecurseSubmodules: obj.Spec.RecurseSubmodules,
 		MaxFetchSize:      r.MaxFetchSize,
+		Guard:             r.Guard,
 	}
 	if ref := obj.Spec.Reference; ref != nil {
 		opts.Ref = git.Ref{Branch: ref.Branch, Tag: ref.Tag, SemVer: ref.SemVer, Name: ref.Name, Commit: ref.Commit}

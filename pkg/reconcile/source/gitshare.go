@@ -25,8 +25,14 @@ const maxSharedArchives = 4096
 //     submodules, ignore rules) is copied from the artifact store instead of
 //     being cloned again.
 //
-// Every object still resolves the ref with its own credentials, so the
-// copy is only made for objects that were just shown to have access.
+// Sharing is a tenancy boundary: an archive is only handed to an object
+// that has just shown, with its own credentials, that it can read the
+// repository. Resolving a branch, tag or semver range lists the remote,
+// which shows it (a resolution joined in flight had the same URL and
+// credentials); a commit ref resolves without contacting the remote, so
+// before sharing one the object lists the remote too (proveAccess).
+// Otherwise anyone who learned a commit hash could copy a private
+// repository's archive into their own namespace.
 type gitShare struct {
 	resolves singleflight.Group
 	clones   singleflight.Group
@@ -51,6 +57,22 @@ func (s *gitShare) resolve(ctx context.Context, opts git.Options) (string, error
 	}
 	return v.(string), nil
 }
+
+// proveAccess lists the remote with opts' credentials (shared with
+// identical proofs in flight), for refs that resolve without the remote.
+func (s *gitShare) proveAccess(ctx context.Context, opts git.Options) error {
+	if !resolvesOffline(opts.Ref) {
+		return nil
+	}
+	_, err, _ := s.resolves.Do("access\x00"+resolveKey(opts), func() (interface{}, error) {
+		return nil, git.CheckAccess(ctx, opts)
+	})
+	return err
+}
+
+// resolvesOffline reports whether git.Resolve answers ref without
+// contacting the remote: a commit.
+func resolvesOffline(ref git.Ref) bool { return ref.Commit != "" }
 
 // archived returns a stored archive of the same commit and options.
 func (s *gitShare) archived(key string) (sharedArchive, bool) {
