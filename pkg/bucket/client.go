@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 )
@@ -96,6 +97,8 @@ func New(opts Options) (*Client, error) {
 		return nil, err
 	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
+	// A netguard.Guard in the request's context refuses networks at dial time.
+	transport.DialContext = netguard.DialContext
 	if opts.TLS != nil {
 		transport.TLSClientConfig = opts.TLS.Clone()
 	}

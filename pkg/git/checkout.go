@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -17,6 +19,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/storage/filesystem"
+	"golang.org/x/crypto/ssh"
 )
 
 // Checkout fetches the commit opts.Ref resolves to and checks it out into dir, which must
@@ -39,7 +42,7 @@ import (
 //     as Flux's default exclusions do. On error dir may hold partial data; callers remove it.
 //   - Options.Timeout bounds everything, including an SSH server that stalls mid-handshake.
 func Checkout(ctx context.Context, dir string, opts Options) (*Commit, error) {
-	ctx, cancel := withTimeout(ctx, opts.Timeout)
+	ctx, cancel := operation(ctx, opts)
 	defer cancel()
 	sparse, err := sparseDirs(opts.SparseCheckout)
 	if err != nil {
@@ -196,6 +199,30 @@ func (s *session) updateSubmodules(ctx context.Context, w *gogit.Worktree, depth
 	return nil
 }
 
+// authFor returns the session's credentials for a submodule at rawURL: only when it has
+// the parent's scheme and host (with port). A submodule elsewhere is fetched anonymously:
+// the parent's credentials were given for the parent's server, and a repository's
+// .gitmodules must not be able to send them to a host of its choosing. Over SSH the
+// submodule is still checked against the parent's known_hosts.
+func (s *session) authFor(rawURL string) transport.AuthMethod {
+	parent, err1 := url.Parse(s.url)
+	sub, err2 := url.Parse(rawURL)
+	if err1 == nil && err2 == nil && strings.EqualFold(parent.Scheme, sub.Scheme) && strings.EqualFold(parent.Host, sub.Host) {
+		return s.auth
+	}
+	// Never nil for SSH: go-git would fall back to the server's own SSH agent and
+	// known_hosts.
+	if s.ssh != nil {
+		return s.ssh.anonymous()
+	}
+	if err2 == nil && sub.Scheme == "ssh" {
+		return &sshAuth{user: "git", hostKey: func(string, net.Addr, ssh.PublicKey) error {
+			return fmt.Errorf("%w: no known_hosts were given for %s", ErrHostKey, sub.Host)
+		}}
+	}
+	return nil
+}
+
 // updateSubmodule fetches and checks out one submodule at the commit its parent records.
 func (s *session) updateSubmodule(ctx context.Context, sub *gogit.Submodule, depth gogit.SubmoduleRescursivity) error {
 	if err := sub.Init(); err != nil && !errors.Is(err, gogit.ErrSubmoduleAlreadyInitialized) {
@@ -214,11 +241,13 @@ func (s *session) updateSubmodule(ctx context.Context, sub *gogit.Submodule, dep
 		return err
 	}
 	var proxy transport.ProxyOptions
+	var auth transport.AuthMethod
 	if urls := remote.Config().URLs; len(urls) > 0 {
 		proxy = s.proxyFor(urls[0])
+		auth = s.authFor(urls[0])
 	}
 	fetch := func(refSpecs []config.RefSpec) error {
-		return repo.FetchContext(ctx, &gogit.FetchOptions{Auth: s.auth, RefSpecs: refSpecs, ProxyOptions: proxy})
+		return repo.FetchContext(ctx, &gogit.FetchOptions{Auth: auth, RefSpecs: refSpecs, ProxyOptions: proxy})
 	}
 	if err := fetch(nil); err != nil && !errors.Is(err, gogit.NoErrAlreadyUpToDate) {
 		return err

@@ -6,12 +6,32 @@ import (
 	"encoding/hex"
 	"errors"
 	"net"
+	"net/http"
 	"net/url"
 	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/plumbing/transport/client"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"golang.org/x/net/proxy"
+
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
 )
+
+var installHTTPOnce sync.Once
+
+// installGuardedHTTP makes go-git's HTTP(S) transport dial through
+// netguard, so the Guard in an operation's context (see Options) applies to
+// every connection, redirects included. go-git keeps its transports in a
+// process-wide table; ours dials as the default one when the context
+// carries no Guard.
+func installGuardedHTTP() {
+	installHTTPOnce.Do(func() {
+		c := githttp.NewClient(&http.Client{Transport: netguard.Transport(nil)})
+		client.InstallProtocol("http", c)
+		client.InstallProtocol("https", c)
+	})
+}
 
 // go-git's SSH transport bounds only the TCP connect (by ssh.ClientConfig.Timeout); the SSH
 // handshake, the exec request and the transfer run on a connection no context reaches, so
@@ -82,7 +102,15 @@ func (d *ctxDialer) DialContext(ctx context.Context, network, addr string) (net.
 	defer cancel()
 	stop := context.AfterFunc(d.op, cancel)
 	defer stop()
-	conn, err := proxy.Dial(ctx, network, addr)
+	var conn net.Conn
+	var err error
+	if g := netguard.FromContext(d.op); !g.Empty() {
+		// The server refuses some networks on tenants' behalf: dial
+		// directly, checking the address actually connected to.
+		conn, err = netguard.DialContext(netguard.WithContext(ctx, g), network, addr)
+	} else {
+		conn, err = proxy.Dial(ctx, network, addr)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 )
 
@@ -26,6 +27,9 @@ type Options struct {
 	SparseCheckout []string
 	// RecurseSubmodules also checks out submodules, with the same credentials.
 	RecurseSubmodules bool
+	// Guard, when set, refuses connections to the networks it names (at
+	// dial time, redirects and SSH included).
+	Guard *netguard.Guard
 	// Timeout bounds the whole operation (listing, fetching, checking out); 0 means only
 	// the context's deadline applies. Flux's default spec.timeout is 60s.
 	Timeout time.Duration
@@ -116,7 +120,8 @@ func newSession(ctx context.Context, opts Options) (*session, error) {
 		display: cleanURL(u),
 		red:     newRedactor(auth, urlPassword),
 	}
-	if u.Scheme == "ssh" || opts.RecurseSubmodules {
+	installGuardedHTTP()
+	if u.Scheme == "ssh" || opts.RecurseSubmodules || !opts.Guard.Empty() {
 		// Submodules of an HTTP repository may still live on SSH servers.
 		s.sshDial = bindSSHDial(ctx)
 	}
@@ -132,6 +137,12 @@ func newSession(ctx context.Context, opts Options) (*session, error) {
 		s.ca = auth.caBundle()
 	}
 	return s, nil
+}
+
+// operation is the context of one operation: opts.Timeout applied, and
+// opts.Guard carried to every connection the operation makes.
+func operation(ctx context.Context, opts Options) (context.Context, context.CancelFunc) {
+	return withTimeout(netguard.WithContext(ctx, opts.Guard), opts.Timeout)
 }
 
 // withTimeout applies Options.Timeout to ctx.

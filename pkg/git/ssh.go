@@ -132,11 +132,21 @@ func (s *sshAuth) Name() string { return gitssh.PublicKeysName }
 // String implements transport.AuthMethod without revealing the key.
 func (s *sshAuth) String() string { return fmt.Sprintf("user: %s, name: %s", s.user, s.Name()) }
 
+// anonymous returns the same host key checks without the key: for a submodule on
+// another host, which must not be offered the parent's key.
+func (s *sshAuth) anonymous() *sshAuth {
+	return &sshAuth{user: s.user, hostKey: s.hostKey, algos: s.algos, timeout: s.timeout}
+}
+
 // ClientConfig implements gitssh.AuthMethod.
 func (s *sshAuth) ClientConfig() (*ssh.ClientConfig, error) {
+	var auth []ssh.AuthMethod
+	if s.signer != nil {
+		auth = []ssh.AuthMethod{ssh.PublicKeys(s.signer)}
+	}
 	return &ssh.ClientConfig{
 		User:              s.user,
-		Auth:              []ssh.AuthMethod{ssh.PublicKeys(s.signer)},
+		Auth:              auth,
 		HostKeyCallback:   s.hostKey,
 		HostKeyAlgorithms: s.algos,
 		Timeout:           s.timeout,

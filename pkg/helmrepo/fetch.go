@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
 )
 
 // DefaultTimeout is Flux's default for HelmRepository spec.timeout.
@@ -71,6 +73,8 @@ func NewClient(opts Options) (*Client, error) {
 		return nil, fmt.Errorf("unexpected default transport %T", http.DefaultTransport)
 	}
 	rt := base.Clone()
+	// A netguard.Guard in the request's context refuses networks at dial time.
+	rt.DialContext = netguard.DialContext
 	if opts.TLS != nil {
 		cfg, err := opts.TLS.config()
 		if err != nil {

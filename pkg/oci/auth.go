@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
@@ -139,6 +140,8 @@ func (o Options) transport() (http.RoundTripper, error) {
 		return nil, fmt.Errorf("unexpected default transport %T", remote.DefaultTransport)
 	}
 	rt := base.Clone()
+	// A netguard.Guard in the request's context refuses networks at dial time.
+	rt.DialContext = netguard.DialContext
 	if o.TLS == nil {
 		return rt, nil
 	}

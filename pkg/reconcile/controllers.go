@@ -73,6 +73,10 @@ func (m *Manager) controllers(loopback *rest.Config) ([]Controller, func(context
 			Store:        m.opts.Store,
 			TmpDir:       m.opts.TmpDir,
 			MaxFetchSize: m.opts.MaxFetchSize,
+
+			Lockdown:                 m.opts.NoCrossNamespaceRefs,
+			AllowServerCloudIdentity: m.opts.AllowServerCloudIdentity,
+			Guard:                    m.opts.SourceGuard,
 		},
 	}
 	var controllers []Controller

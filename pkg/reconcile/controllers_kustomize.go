@@ -204,6 +204,7 @@ func (m *Manager) kustomizeOptions() kustomizerec.Options {
 		DefaultServiceAccount: m.opts.DefaultServiceAccount,
 		MaxArtifactSize:       m.opts.MaxFetchSize,
 		DependencyRequeue:     10 * time.Second,
+		Guard:                 m.opts.SourceGuard,
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
 	kustomizerec "github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/kustomize"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 )
@@ -44,6 +45,12 @@ type Options struct {
 	// NoCrossNamespaceRefs refuses references to sources and dependencies
 	// in other namespaces.
 	NoCrossNamespaceRefs bool
+	// AllowServerCloudIdentity lets sources with a cloud provider and no
+	// Secret use the server's own identity when NoCrossNamespaceRefs is set.
+	AllowServerCloudIdentity bool
+	// SourceGuard refuses fetches for tenants from some networks (sources,
+	// remote clusters); nil refuses nothing.
+	SourceGuard *netguard.Guard
 	// AllowRemoteBases lets kustomizations load remote bases.
 	AllowRemoteBases bool
 	// AllowKubeConfigExec lets spec.kubeConfig kubeconfigs run exec

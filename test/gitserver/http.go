@@ -35,6 +35,9 @@ type HTTPOptions struct {
 	TLS bool
 	// Root is the repository root to serve; nil creates a new one.
 	Root *Root
+	// Observe, when set, sees every request before the credentials are
+	// checked (e.g. to record which Authorization headers arrived).
+	Observe func(r *http.Request)
 }
 
 // HTTPServer serves the repositories of a Root over Git's smart HTTP protocol, through
@@ -107,6 +110,9 @@ func (s *HTTPServer) serve(ln net.Listener) func() {
 // ServeHTTP checks the credentials, then hands the request to git http-backend.
 func (s *HTTPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
+	if s.opts.Observe != nil {
+		s.opts.Observe(r)
+	}
 	switch {
 	case s.opts.BearerToken != "":
 		if !equal(r.Header.Get("Authorization"), "Bearer "+s.opts.BearerToken) {

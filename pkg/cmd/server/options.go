@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
 	cliflag "k8s.io/component-base/cli/flag"
@@ -41,7 +42,12 @@ type Options struct {
 	LeaderElectionNamespace string
 	// Kustomization lockdown and escape hatches, named as Flux's
 	// kustomize-controller flags.
-	NoCrossNamespaceRefs   bool
+	NoCrossNamespaceRefs bool
+	// AllowServerCloudIdentity lets sources with a cloud provider and no
+	// Secret use the server's own identity in lockdown mode.
+	AllowServerCloudIdentity bool
+	// SourceDenyNetworks are the networks fetches for tenants may not reach.
+	SourceDenyNetworks     []string
 	AllowRemoteBases       bool
 	InsecureKubeConfigExec bool
 	DefaultServiceAccount  string
@@ -89,6 +95,11 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 		"Namespace of the workers' Lease.")
 	fs.BoolVar(&o.NoCrossNamespaceRefs, "no-cross-namespace-refs", o.NoCrossNamespaceRefs,
 		"Refuse Kustomization sourceRef and dependsOn references to objects in other namespaces (multi-tenant lockdown).")
+	fs.BoolVar(&o.AllowServerCloudIdentity, "allow-server-cloud-identity", o.AllowServerCloudIdentity,
+		"With --no-cross-namespace-refs, still let Buckets with a cloud provider and no secretRef use this server's own cloud identity (refused and Stalled otherwise).")
+	fs.StringSliceVar(&o.SourceDenyNetworks, "source-deny-networks", o.SourceDenyNetworks,
+		"Networks that source fetches (git, OCI, Helm, S3, redirects included) and remote kubeconfig clusters may not reach, "+
+			"checked on the address actually dialled: link-local (cloud metadata), loopback, private, or CIDRs. Empty (the default, as in Flux) refuses nothing.")
 	fs.BoolVar(&o.AllowRemoteBases, "allow-remote-bases", o.AllowRemoteBases,
 		"Let kustomizations load remote bases (git or HTTP URLs); off by default, so builds use the source artifact only.")
 	fs.BoolVar(&o.InsecureKubeConfigExec, "insecure-kubeconfig-exec", o.InsecureKubeConfigExec,
@@ -111,6 +122,9 @@ func (o *Options) Validate() error {
 		defer func() { o.Recommended.Etcd = etcd }()
 	}
 	errs = append(errs, o.Recommended.Validate()...)
+	if _, err := netguard.Parse(o.SourceDenyNetworks); err != nil {
+		errs = append(errs, fmt.Errorf("--source-deny-networks: %w", err))
+	}
 	if err := logsapi.ValidateAndApply(o.Logs, nil); err != nil {
 		errs = append(errs, err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apiserver"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/generated/openapi"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile"
 )
 
@@ -109,21 +110,27 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("artifact store: %w", err)
 	}
+	guard, err := netguard.Parse(o.SourceDenyNetworks)
+	if err != nil {
+		return nil, fmt.Errorf("--source-deny-networks: %w", err)
+	}
 	return &apiserver.Config{
 		GenericConfig: gc,
 		ExtraConfig: apiserver.ExtraConfig{Workers: reconcile.Options{
-			Disabled:                o.DisableWorkers,
-			HostConfig:              gc.ClientConfig,
-			Store:                   store,
-			TmpDir:                  filepath.Join(o.DataDir, "tmp"),
-			Concurrency:             o.Concurrency,
-			MaxFetchSize:            o.MaxFetchSize,
-			LeaderElect:             o.LeaderElect,
-			LeaderElectionNamespace: o.LeaderElectionNamespace,
-			NoCrossNamespaceRefs:    o.NoCrossNamespaceRefs,
-			AllowRemoteBases:        o.AllowRemoteBases,
-			AllowKubeConfigExec:     o.InsecureKubeConfigExec,
-			DefaultServiceAccount:   o.DefaultServiceAccount,
+			Disabled:                 o.DisableWorkers,
+			HostConfig:               gc.ClientConfig,
+			Store:                    store,
+			TmpDir:                   filepath.Join(o.DataDir, "tmp"),
+			Concurrency:              o.Concurrency,
+			MaxFetchSize:             o.MaxFetchSize,
+			LeaderElect:              o.LeaderElect,
+			LeaderElectionNamespace:  o.LeaderElectionNamespace,
+			NoCrossNamespaceRefs:     o.NoCrossNamespaceRefs,
+			AllowServerCloudIdentity: o.AllowServerCloudIdentity,
+			SourceGuard:              guard,
+			AllowRemoteBases:         o.AllowRemoteBases,
+			AllowKubeConfigExec:      o.InsecureKubeConfigExec,
+			DefaultServiceAccount:    o.DefaultServiceAccount,
 		}},
 	}, nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize"
 	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/ssa"
 )
@@ -63,6 +64,10 @@ type Options struct {
 	// DependencyRequeue is how soon a Kustomization waiting for a
 	// dependency or a source artifact looks again.
 	DependencyRequeue time.Duration
+	// Guard refuses connections to remote clusters (spec.kubeConfig) in
+	// the networks the server must not reach for tenants; nil refuses
+	// nothing. The host cluster is never checked.
+	Guard *netguard.Guard
 }
 
 // Reconciler reconciles Kustomizations.
@@ -95,6 +100,7 @@ type Reconciler struct {
 
 // Reconcile implements loop.Reconciler.
 func (r *Reconciler) Reconcile(ctx context.Context, obj *kustomizev1.Kustomization) loop.Result {
+	ctx = netguard.WithContext(ctx, r.Guard)
 	key := obj.Namespace + "/" + obj.Name
 	if obj.DeletionTimestamp != nil {
 		r.healthWaits.drop(key)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize"
 	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/ssa"
 )
@@ -80,6 +81,9 @@ func (t *Targets) config(ctx context.Context, obj *kustomizev1.Kustomization) (*
 			return nil, "", err
 		}
 		cfg = remote
+		// A tenant's cluster address is checked like a source URL
+		// (--source-deny-networks), at dial time.
+		cfg.Dial = netguard.DialContext
 		key = fmt.Sprintf("secret:%s/%s@%s", obj.Namespace, kc.SecretRef.Name, rv)
 	}
 	sa := obj.Spec.ServiceAccountName

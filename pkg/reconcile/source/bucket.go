@@ -15,6 +15,7 @@ import (
 	sourcev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/bucket"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 )
 
@@ -35,6 +36,7 @@ var _ loop.Reconciler[*sourcev1.Bucket] = &BucketReconciler{}
 
 // Reconcile implements loop.Reconciler.
 func (r *BucketReconciler) Reconcile(ctx context.Context, obj *sourcev1.Bucket) loop.Result {
+	ctx = netguard.WithContext(ctx, r.Guard)
 	return r.run(obj, sourceState{
 		suspend: obj.Spec.Suspend, interval: obj.Spec.Interval,
 		request: &obj.Status.ReconcileRequestStatus, conditions: &obj.Status.Conditions,
@@ -120,8 +122,15 @@ func bucketReason(err error) string {
 	return source.BucketOperationFailedReason
 }
 
-// unsupported says what this server cannot do yet; retrying cannot help.
-func unsupported(obj *sourcev1.Bucket) error {
+// unsupported says what this server cannot or will not do; retrying cannot
+// help.
+func (r *BucketReconciler) unsupported(obj *sourcev1.Bucket) error {
+	if obj.Spec.Provider == source.AWSProvider && obj.Spec.SecretRef == nil && r.Lockdown && !r.AllowServerCloudIdentity {
+		return loop.Stallf(source.BucketOperationFailedReason,
+			"spec.provider: provider 'aws' without spec.secretRef would use this server's own cloud identity, "+
+				"which tenants may not borrow in multi-tenant lockdown (--no-cross-namespace-refs); set spec.secretRef, "+
+				"or start the server with --allow-server-cloud-identity")
+	}
 	switch p := obj.Spec.Provider; p {
 	case "", source.GenericProvider, source.AWSProvider:
 	case source.GCPProvider:

@@ -11,7 +11,7 @@ import (
 
 // client builds the S3 client of obj from its spec and Secrets.
 func (r *BucketReconciler) client(ctx context.Context, obj *sourcev1.Bucket) (*bucket.Client, error) {
-	if err := unsupported(obj); err != nil {
+	if err := r.unsupported(obj); err != nil {
 		return nil, err
 	}
 	opts := bucket.Options{

@@ -134,3 +134,32 @@ func TestBucketReconciler_SuspendedDoesNothing(t *testing.T) {
 		t.Errorf("suspended object was reconciled: %v %+v", res.Err, obj.Status.Conditions)
 	}
 }
+
+func TestBucketReconciler_ServerCloudIdentityNeedsConsentInLockdown(t *testing.T) {
+	r, _ := newBucketReconciler(t, nil)
+	r.Lockdown = true
+	obj := newBucket("127.0.0.1:1")
+	obj.Spec.Provider = "aws"
+	obj.Spec.SecretRef = nil
+	r.Reconcile(context.Background(), obj)
+	ready := apimeta.FindStatusCondition(obj.Status.Conditions, common.ReadyCondition)
+	if ready == nil || !strings.Contains(ready.Message, "--allow-server-cloud-identity") ||
+		!apimeta.IsStatusConditionTrue(obj.Status.Conditions, common.StalledCondition) {
+		t.Errorf("in lockdown: conditions %+v", obj.Status.Conditions)
+	}
+	// With a Secret, or with the server's consent, nothing is refused.
+	withSecret := obj.DeepCopy()
+	obj.Status = sourcev1.BucketStatus{}
+	withSecret.Spec.SecretRef = &common.LocalObjectReference{Name: "creds"}
+	if err := r.unsupported(withSecret); err != nil {
+		t.Errorf("with a secret: %v", err)
+	}
+	r.AllowServerCloudIdentity = true
+	if err := r.unsupported(obj); err != nil {
+		t.Errorf("with --allow-server-cloud-identity: %v", err)
+	}
+	r.Lockdown, r.AllowServerCloudIdentity = false, false
+	if err := r.unsupported(obj); err != nil {
+		t.Errorf("outside lockdown: %v", err)
+	}
+}

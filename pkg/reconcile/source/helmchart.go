@@ -13,6 +13,7 @@ import (
 	sourcev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/helmrepo"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 )
 
@@ -46,6 +47,7 @@ var _ loop.Reconciler[*sourcev1.HelmChart] = &HelmChartReconciler{}
 
 // Reconcile implements loop.Reconciler.
 func (r *HelmChartReconciler) Reconcile(ctx context.Context, obj *sourcev1.HelmChart) loop.Result {
+	ctx = netguard.WithContext(ctx, r.Guard)
 	return r.run(obj, sourceState{
 		suspend: obj.Spec.Suspend, interval: obj.Spec.Interval,
 		request: &obj.Status.ReconcileRequestStatus, conditions: &obj.Status.Conditions,

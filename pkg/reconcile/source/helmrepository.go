@@ -15,6 +15,7 @@ import (
 	sourcev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/helmrepo"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 )
 
@@ -37,6 +38,7 @@ var _ loop.Reconciler[*sourcev1.HelmRepository] = &HelmRepositoryReconciler{}
 
 // Reconcile implements loop.Reconciler.
 func (r *HelmRepositoryReconciler) Reconcile(ctx context.Context, obj *sourcev1.HelmRepository) loop.Result {
+	ctx = netguard.WithContext(ctx, r.Guard)
 	if obj.Spec.Type == source.HelmRepositoryTypeOCI {
 		// As Flux's migration to a static object: drop what a former
 		// default-type life left behind, then never requeue.

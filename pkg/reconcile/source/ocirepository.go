@@ -15,6 +15,7 @@ import (
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source"
 	sourcev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/oci"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 )
@@ -31,6 +32,7 @@ var _ loop.Reconciler[*sourcev1.OCIRepository] = &OCIRepositoryReconciler{}
 
 // Reconcile implements loop.Reconciler.
 func (r *OCIRepositoryReconciler) Reconcile(ctx context.Context, obj *sourcev1.OCIRepository) loop.Result {
+	ctx = netguard.WithContext(ctx, r.Guard)
 	return r.run(obj, sourceState{
 		suspend: obj.Spec.Suspend, interval: obj.Spec.Interval,
 		request: &obj.Status.ReconcileRequestStatus, conditions: &obj.Status.Conditions,
