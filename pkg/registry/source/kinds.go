@@ -2,6 +2,9 @@
 package source
 
 import (
+	"net/url"
+	"strings"
+
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
@@ -11,6 +14,24 @@ import (
 )
 
 var categories = []string{"fluxcd", "fluxcd-sources"}
+
+// withoutUserinfo is a URL as tables show it: credentials written into the
+// URL (https://user:token@host/...) are left out, since anyone who may list
+// the objects sees the columns. An SSH user name alone is kept.
+func withoutUserinfo(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		if _, hasPassword := u.User.Password(); u.Scheme == "ssh" && !hasPassword {
+			return raw // ssh://git@host: the user name is no secret
+		}
+		u.User = nil
+		return u.String()
+	}
+	// Unparseable: drop whatever sits between the scheme and the last '@'.
+	if i, j := strings.Index(raw, "://"), strings.LastIndex(raw, "@"); i >= 0 && j > i {
+		return raw[:i+3] + raw[j+1:]
+	}
+	return raw
+}
 
 // Kinds returns the source kinds.
 func Kinds() []*registry.Kind {
@@ -25,7 +46,7 @@ func Kinds() []*registry.Kind {
 			ValidateUpdate:       registry.ValidateUpdate(validation.ValidateGitRepositoryUpdate),
 			ValidateStatusUpdate: registry.ValidateUpdate(validation.ValidateGitRepositoryStatusUpdate),
 			Columns: sourceColumns(
-				registry.Text(func(o *source.GitRepository) string { return o.Spec.URL }),
+				registry.Text(func(o *source.GitRepository) string { return withoutUserinfo(o.Spec.URL) }),
 				registry.Text(func(o *source.GitRepository) string { return revision(o.Status.Artifact) })),
 		},
 		{
@@ -38,7 +59,7 @@ func Kinds() []*registry.Kind {
 			ValidateUpdate:       registry.ValidateUpdate(validation.ValidateOCIRepositoryUpdate),
 			ValidateStatusUpdate: registry.ValidateUpdate(validation.ValidateOCIRepositoryStatusUpdate),
 			Columns: sourceColumns(
-				registry.Text(func(o *source.OCIRepository) string { return o.Spec.URL }),
+				registry.Text(func(o *source.OCIRepository) string { return withoutUserinfo(o.Spec.URL) }),
 				registry.Text(func(o *source.OCIRepository) string { return revision(o.Status.Artifact) })),
 		},
 		{
@@ -50,7 +71,7 @@ func Kinds() []*registry.Kind {
 			ValidateUpdate:       registry.ValidateUpdate(validation.ValidateHelmRepositoryUpdate),
 			ValidateStatusUpdate: registry.ValidateUpdate(validation.ValidateHelmRepositoryStatusUpdate),
 			Columns: sourceColumns(
-				registry.Text(func(o *source.HelmRepository) string { return o.Spec.URL }),
+				registry.Text(func(o *source.HelmRepository) string { return withoutUserinfo(o.Spec.URL) }),
 				registry.Text(func(o *source.HelmRepository) string { return revision(o.Status.Artifact) })),
 		},
 		{
