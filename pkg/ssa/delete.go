@@ -15,9 +15,11 @@ type DeleteOptions struct {
 	// Labels must all be on the live object, with these values, for it to
 	// be deleted (e.g. kustomize.toolkit.fluxcd.io/name and /namespace);
 	// objects without them were adopted by something else and are skipped.
-	// Objects annotated (or labelled) <group>/prune: disabled or
-	// <group>/reconcile: disabled are skipped too.
+	// Objects annotated (or labelled) <group>/prune: disabled,
+	// <group>/reconcile: disabled or <group>/ssa: Ignore are skipped too.
 	Labels map[string]string
+	// DryRun reports what would be deleted or skipped and deletes nothing.
+	DryRun bool
 	// PropagationPolicy defaults to Background.
 	PropagationPolicy metav1.DeletionPropagation
 }
@@ -87,8 +89,8 @@ func (m *Manager) deleteOne(ctx context.Context, ref Ref, opts DeleteOptions) (*
 		return change, nil
 	}
 	change.Action = ActionDeleted
-	if live.GetDeletionTimestamp() != nil {
-		return change, nil // already going away
+	if live.GetDeletionTimestamp() != nil || opts.DryRun {
+		return change, nil // already going away, or only asked
 	}
 	uid := live.GetUID()
 	policy := opts.PropagationPolicy

@@ -91,10 +91,11 @@ func (k policyKeys) liveExcluded(live *unstructured.Unstructured) bool {
 }
 
 // pruneExcluded reports whether the in-cluster object must not be deleted by
-// garbage collection: prune: disabled, or reconcile: disabled.
+// garbage collection: prune: disabled, reconcile: disabled, or ssa: Ignore
+// (what users told us not to touch is not deleted either).
 func (k policyKeys) pruneExcluded(live *unstructured.Unstructured) bool {
 	return strings.EqualFold(metadataValue(live, k.prune), valueDisabled) ||
-		strings.EqualFold(metadataValue(live, k.reconcile), valueDisabled)
+		k.liveExcluded(live)
 }
 
 // hasLabels reports whether u carries every label of want with its value.

@@ -64,7 +64,7 @@ func TestLiveAndPruneExclusions(t *testing.T) {
 		{name: "plain"},
 		{name: "reconcile disabled annotation", annotations: map[string]string{group + "/reconcile": "disabled"}, wantLive: true, wantNoPrune: true},
 		{name: "reconcile disabled label", labels: map[string]string{group + "/reconcile": "disabled"}, wantLive: true, wantNoPrune: true},
-		{name: "ssa Ignore", annotations: map[string]string{group + "/ssa": "Ignore"}, wantLive: true},
+		{name: "ssa Ignore", annotations: map[string]string{group + "/ssa": "Ignore"}, wantLive: true, wantNoPrune: true},
 		{name: "prune disabled", annotations: map[string]string{group + "/prune": "disabled"}, wantNoPrune: true},
 		{name: "prune Disabled", annotations: map[string]string{group + "/prune": "Disabled"}, wantNoPrune: true},
 		{name: "ssa IfNotPresent", annotations: map[string]string{group + "/ssa": "IfNotPresent"}},

@@ -5,6 +5,7 @@ import (
 
 	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/inspect"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/ssa"
 )
 
 // Diff reports what a reconciliation of obj would change now: each built
@@ -40,8 +41,19 @@ func (r *Reconciler) Diff(ctx context.Context, obj *kustomizev1.Kustomization) (
 		built.Entries = append(built.Entries, kustomizev1.ResourceRef{ID: e.ID, Version: e.Version})
 	}
 	if obj.Spec.Prune {
-		for _, ref := range diffInventory(obj.Status.Inventory, built) {
-			report.Objects = append(report.Objects, inspect.ObjectDiff{Object: refOf(ref.ID, ref.Version), Action: inspect.ActionPruned})
+		// Ask the cluster as a prune would: objects that say prune:
+		// disabled, reconcile: disabled or ssa: Ignore, or that another
+		// owner took, are skipped, not pruned.
+		stale, err := mgr.Delete(ctx, diffInventory(obj.Status.Inventory, built), ssa.DeleteOptions{Labels: ownerLabels(obj), DryRun: true})
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range stale {
+			action := inspect.ActionPruned
+			if c.Action != ssa.ActionDeleted {
+				action = inspect.ActionSkipped
+			}
+			report.Objects = append(report.Objects, inspect.ObjectDiff{Object: refOf(c.ID, c.Version), Action: action})
 		}
 	}
 	return report, nil

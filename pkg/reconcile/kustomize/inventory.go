@@ -12,12 +12,13 @@ import (
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/ssa"
 )
 
+// inventoryOf is the inventory of an apply: every object of the built set,
+// including those skipped because the manifest says reconcile: disabled or
+// the live object says ssa: Ignore. As in Flux they stay in the inventory,
+// so they are never taken for objects that left the source and pruned.
 func inventoryOf(changes []ssa.Change) *kustomizev1.ResourceInventory {
 	inv := &kustomizev1.ResourceInventory{Entries: []kustomizev1.ResourceRef{}}
 	for _, c := range changes {
-		if c.Action == ssa.ActionSkipped {
-			continue
-		}
 		inv.Entries = append(inv.Entries, kustomizev1.ResourceRef{ID: c.ID, Version: c.Version})
 	}
 	return inv

@@ -214,14 +214,14 @@ func TestRemaining_KeepsWhatWasNotDeleted(t *testing.T) {
 	}
 }
 
-func TestInventoryOf_ExcludesSkippedObjects(t *testing.T) {
+func TestInventoryOf_KeepsSkippedObjects(t *testing.T) {
 	tests := []struct {
 		name    string
 		changes []ssa.Change
 		want    []kustomizev1.ResourceRef
 	}{
 		{name: "no changes is an empty inventory", want: []kustomizev1.ResourceRef{}},
-		{name: "every applied object, skipped ones excluded", changes: []ssa.Change{
+		{name: "every built object, skipped ones too", changes: []ssa.Change{
 			{ID: "apps_a__ConfigMap", Version: "v1", Action: ssa.ActionCreated},
 			{ID: "apps_b_apps_Deployment", Version: "v1", Action: ssa.ActionConfigured},
 			{ID: "apps_c__Secret", Version: "v1", Action: ssa.ActionSkipped},
@@ -229,6 +229,7 @@ func TestInventoryOf_ExcludesSkippedObjects(t *testing.T) {
 		}, want: []kustomizev1.ResourceRef{
 			{ID: "apps_a__ConfigMap", Version: "v1"},
 			{ID: "apps_b_apps_Deployment", Version: "v1"},
+			{ID: "apps_c__Secret", Version: "v1"},
 			{ID: "_d__Namespace", Version: "v1"},
 		}},
 	}
