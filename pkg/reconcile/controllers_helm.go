@@ -1,8 +1,6 @@
 package reconcile
 
 import (
-	"context"
-
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/tools/cache"
@@ -19,10 +17,7 @@ func (m *Manager) helmRepositoryController(w sourceWorkers) (Controller, error) 
 		func(namespace, name string) (*sourcev1.HelmRepository, error) {
 			return inf.Lister().HelmRepositories(namespace).Get(name)
 		},
-		func(ctx context.Context, obj *sourcev1.HelmRepository, opts metav1.UpdateOptions) error {
-			_, err := w.flux.SourceV1().HelmRepositories(obj.Namespace).UpdateStatus(ctx, obj, opts)
-			return err
-		},
+		w.flux.SourceV1().HelmRepositories,
 		&sourcerec.HelmRepositoryReconciler{Env: w.env})
 }
 
@@ -35,10 +30,7 @@ func (m *Manager) helmChartController(w sourceWorkers) (Controller, error) {
 		func(namespace, name string) (*sourcev1.HelmChart, error) {
 			return inf.Lister().HelmCharts(namespace).Get(name)
 		},
-		func(ctx context.Context, obj *sourcev1.HelmChart, opts metav1.UpdateOptions) error {
-			_, err := w.flux.SourceV1().HelmCharts(obj.Namespace).UpdateStatus(ctx, obj, opts)
-			return err
-		},
+		w.flux.SourceV1().HelmCharts,
 		&sourcerec.HelmChartReconciler{Env: w.env,
 			GetHelmRepository: func(namespace, name string) (*sourcev1.HelmRepository, error) {
 				return repos.Lister().HelmRepositories(namespace).Get(name)

@@ -132,18 +132,17 @@ func (m *Manager) kustomizationController(w sourceWorkers, loopback *rest.Config
 		Host:    cl.host,
 		Targets: m.targets(),
 	}
+	updateStatus, getLive := statusWriter[*kustomizev1.Kustomization](cl.flux.KustomizeV1().Kustomizations, "kustomize-controller")
 	c, err := loop.New(loop.Config[*kustomizev1.Kustomization]{
-		Kind:     kustomize.KustomizationKind,
-		Workers:  m.opts.Concurrency,
-		Informer: inf.Informer(),
-		Get:      get,
-		UpdateStatus: func(ctx context.Context, obj *kustomizev1.Kustomization) error {
-			_, err := cl.flux.KustomizeV1().Kustomizations(obj.Namespace).UpdateStatus(ctx, obj, metav1.UpdateOptions{FieldManager: "kustomize-controller"})
-			return err
-		},
-		Reconciler: rec,
-		OnDelete:   rec.Forget,
-		Metrics:    m.metrics,
+		Kind:         kustomize.KustomizationKind,
+		Workers:      m.opts.Concurrency,
+		Informer:     inf.Informer(),
+		Get:          get,
+		UpdateStatus: updateStatus,
+		GetLive:      getLive,
+		Reconciler:   rec,
+		OnDelete:     rec.Forget,
+		Metrics:      m.metrics,
 	})
 	if err != nil {
 		return nil, nil, err

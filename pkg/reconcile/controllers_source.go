@@ -13,21 +13,41 @@ import (
 	sourcerec "github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/source"
 )
 
+// statusClient is what the loop needs of a kind's generated client in one
+// namespace.
+type statusClient[T any] interface {
+	Get(ctx context.Context, name string, opts metav1.GetOptions) (T, error)
+	UpdateStatus(ctx context.Context, obj T, opts metav1.UpdateOptions) (T, error)
+}
+
+// statusWriter returns the loop's UpdateStatus and GetLive for a kind,
+// writing as fieldManager.
+func statusWriter[T loop.Object, C statusClient[T]](client func(namespace string) C, fieldManager string) (
+	func(ctx context.Context, obj T) error, func(ctx context.Context, namespace, name string) (T, error)) {
+	update := func(ctx context.Context, obj T) error {
+		_, err := client(obj.GetNamespace()).UpdateStatus(ctx, obj, metav1.UpdateOptions{FieldManager: fieldManager})
+		return err
+	}
+	get := func(ctx context.Context, namespace, name string) (T, error) {
+		return client(namespace).Get(ctx, name, metav1.GetOptions{})
+	}
+	return update, get
+}
+
 // sourceController builds the loop of a source kind: status written as
 // source-controller, artifacts dropped from the store when the object goes.
-func sourceController[T loop.Object](m *Manager, kind string, inf cache.SharedIndexInformer,
-	get func(namespace, name string) (T, error),
-	updateStatus func(ctx context.Context, obj T, opts metav1.UpdateOptions) error,
+func sourceController[T loop.Object, C statusClient[T]](m *Manager, kind string, inf cache.SharedIndexInformer,
+	get func(namespace, name string) (T, error), client func(namespace string) C,
 	reconciler loop.Reconciler[T]) (*loop.Controller[T], error) {
+	update, getLive := statusWriter[T](client, "source-controller")
 	return loop.New(loop.Config[T]{
-		Kind:     kind,
-		Workers:  m.opts.Concurrency,
-		Informer: inf,
-		Get:      get,
-		UpdateStatus: func(ctx context.Context, obj T) error {
-			return updateStatus(ctx, obj, metav1.UpdateOptions{FieldManager: "source-controller"})
-		},
-		Reconciler: reconciler,
+		Kind:         kind,
+		Workers:      m.opts.Concurrency,
+		Informer:     inf,
+		Get:          get,
+		UpdateStatus: update,
+		GetLive:      getLive,
+		Reconciler:   reconciler,
 		OnDelete: func(namespace, name string) {
 			_ = m.opts.Store.Delete(artifact.Key{Kind: kind, Namespace: namespace, Name: name})
 		},
@@ -41,10 +61,7 @@ func (m *Manager) gitRepositoryController(w sourceWorkers) (Controller, error) {
 		return inf.Lister().GitRepositories(namespace).Get(name)
 	}
 	return sourceController(m, source.GitRepositoryKind, inf.Informer(), get,
-		func(ctx context.Context, obj *sourcev1.GitRepository, opts metav1.UpdateOptions) error {
-			_, err := w.flux.SourceV1().GitRepositories(obj.Namespace).UpdateStatus(ctx, obj, opts)
-			return err
-		},
+		w.flux.SourceV1().GitRepositories,
 		&sourcerec.GitRepositoryReconciler{Env: w.env, GetGitRepository: get})
 }
 
@@ -54,10 +71,7 @@ func (m *Manager) ociRepositoryController(w sourceWorkers) (Controller, error) {
 		func(namespace, name string) (*sourcev1.OCIRepository, error) {
 			return inf.Lister().OCIRepositories(namespace).Get(name)
 		},
-		func(ctx context.Context, obj *sourcev1.OCIRepository, opts metav1.UpdateOptions) error {
-			_, err := w.flux.SourceV1().OCIRepositories(obj.Namespace).UpdateStatus(ctx, obj, opts)
-			return err
-		},
+		w.flux.SourceV1().OCIRepositories,
 		&sourcerec.OCIRepositoryReconciler{Env: w.env})
 }
 
@@ -67,9 +81,6 @@ func (m *Manager) bucketController(w sourceWorkers) (Controller, error) {
 		func(namespace, name string) (*sourcev1.Bucket, error) {
 			return inf.Lister().Buckets(namespace).Get(name)
 		},
-		func(ctx context.Context, obj *sourcev1.Bucket, opts metav1.UpdateOptions) error {
-			_, err := w.flux.SourceV1().Buckets(obj.Namespace).UpdateStatus(ctx, obj, opts)
-			return err
-		},
+		w.flux.SourceV1().Buckets,
 		&sourcerec.BucketReconciler{Env: w.env})
 }

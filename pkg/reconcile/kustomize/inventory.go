@@ -1,6 +1,7 @@
 package kustomize
 
 import (
+	"encoding/json"
 	"sort"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize"
 	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/ssa"
 )
 
@@ -136,4 +138,25 @@ func recordHistory(st *kustomizev1.KustomizationStatus, digest, revision, status
 	if len(st.History) > historyLimit {
 		st.History = st.History[:historyLimit]
 	}
+}
+
+// maxStatusBytes is the most a Kustomization's status may take when stored,
+// well under etcd's default request limit (1.5 MiB) to leave room for the
+// rest of the object.
+const maxStatusBytes = 1 << 20
+
+// inventoryTooLarge returns a Stalling error when obj's status would not
+// fit in one stored object; only large inventories are measured.
+func inventoryTooLarge(obj *kustomizev1.Kustomization) error {
+	inv := obj.Status.Inventory
+	if inv == nil || len(inv.Entries) < 4000 {
+		return nil
+	}
+	b, err := json.Marshal(&obj.Status)
+	if err != nil || len(b) <= maxStatusBytes {
+		return nil
+	}
+	return loop.Stallf(kustomize.ReconciliationFailedReason,
+		"the inventory of %d objects takes %d KiB, more than one stored object can hold (%d KiB): split this Kustomization into several",
+		len(inv.Entries), len(b)>>10, maxStatusBytes>>10)
 }

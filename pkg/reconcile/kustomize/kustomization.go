@@ -134,6 +134,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 		}
 	}
 
+	previousInventory := obj.Status.Inventory
 	var run runResult
 	if w := r.healthWaits.get(key); w != nil && w.current(obj, r.sourceRevisionOf(obj)) {
 		run = r.finishRun(obj, w, r.continueHealth(ctx, obj, w))
@@ -149,6 +150,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 		cancel()
 	}
 
+	if tooLarge := inventoryTooLarge(obj); tooLarge != nil {
+		// What cannot be stored is not recorded: the previous inventory
+		// stays (nothing is pruned on its account) and the run stalls
+		// until the source changes.
+		obj.Status.Inventory = previousInventory
+		run.err = tooLarge
+	}
 	err = run.err
 	loop.Summarize(&obj.Status.Conditions, loop.Summary{
 		Err: err, Generation: obj.Generation,

@@ -14,6 +14,7 @@ import (
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize"
 	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/ssa"
 )
 
@@ -493,5 +494,23 @@ func TestHealthWait_CurrentUntilGenerationRevisionOrRequestChanges(t *testing.T)
 	asked.Annotations[common.ReconcileRequestAnnotation] = "t2"
 	if w.current(asked, "main@sha1:a") {
 		t.Error("a new reconcile request does not supersede the wait")
+	}
+}
+
+func TestInventoryTooLarge_StallsWithAClearMessage(t *testing.T) {
+	obj := ks("app")
+	obj.Status.Inventory = &kustomizev1.ResourceInventory{}
+	for i := range 20000 {
+		obj.Status.Inventory.Entries = append(obj.Status.Inventory.Entries,
+			kustomizev1.ResourceRef{ID: fmt.Sprintf("some-namespace_object-with-a-long-name-%06d_apps_Deployment", i), Version: "v1"})
+	}
+	err := inventoryTooLarge(obj)
+	if outcome, _ := loop.Classify(err, ""); outcome != loop.Stalled || !strings.Contains(err.Error(), "20000 objects") ||
+		!strings.Contains(err.Error(), "split this Kustomization") {
+		t.Errorf("20000 entries: %v", err)
+	}
+	obj.Status.Inventory.Entries = obj.Status.Inventory.Entries[:3000]
+	if err := inventoryTooLarge(obj); err != nil {
+		t.Errorf("3000 entries: %v", err)
 	}
 }

@@ -56,6 +56,12 @@ type Config[T Object] struct {
 	Get      func(namespace, name string) (T, error)
 	// UpdateStatus writes obj's status through the /status subresource.
 	UpdateStatus func(ctx context.Context, obj T) error
+	// GetLive reads the object from the API (not the cache). When a status
+	// write meets a conflict (someone changed the object meanwhile), the
+	// run's status is written again onto what it reads, so the result of
+	// the run (an inventory, a history) is not lost. Nil gives up and
+	// retries the whole run instead.
+	GetLive func(ctx context.Context, namespace, name string) (T, error)
 	Reconciler   Reconciler[T]
 	// OnDelete runs when an object is gone (e.g. to drop its artifacts).
 	OnDelete func(namespace, name string)
@@ -201,7 +207,7 @@ func (c *Controller[T]) reconcile(ctx context.Context, key cache.ObjectName) {
 	c.cfg.Metrics.observe(c.cfg.Kind, obj, time.Since(start))
 
 	if statusChanged(cached, obj) {
-		if err := c.cfg.UpdateStatus(ctx, obj); err != nil {
+		if err := c.writeStatus(ctx, key, obj); err != nil {
 			if !apierrors.IsNotFound(err) {
 				logger.V(1).Info("Status update failed; retrying", "err", err)
 				c.queue.AddRateLimited(key)
@@ -231,6 +237,37 @@ func (c *Controller[T]) reconcile(ctx context.Context, key cache.ObjectName) {
 		if res.RequeueAfter > 0 {
 			c.queue.AddAfter(key, wait.Jitter(res.RequeueAfter, 0.05))
 		}
+	}
+}
+
+// statusConflictRetries is how many times a status write that met a
+// conflict is tried again on a freshly read object.
+const statusConflictRetries = 3
+
+// writeStatus writes obj's status; after a conflict it carries the status
+// over to the object as stored now and writes again.
+func (c *Controller[T]) writeStatus(ctx context.Context, key cache.ObjectName, obj T) error {
+	err := c.cfg.UpdateStatus(ctx, obj)
+	for i := 0; i < statusConflictRetries && apierrors.IsConflict(err) && c.cfg.GetLive != nil; i++ {
+		latest, getErr := c.cfg.GetLive(ctx, key.Namespace, key.Name)
+		if getErr != nil {
+			return getErr
+		}
+		// The status is the run's; everything else is what is stored. A
+		// newer generation is reconciled next (its update event queued it).
+		fresh := latest.DeepCopyObject().(T)
+		copyStatus(fresh, obj)
+		err = c.cfg.UpdateStatus(ctx, fresh)
+	}
+	return err
+}
+
+// copyStatus sets dst.Status to src.Status.
+func copyStatus(dst, src runtime.Object) {
+	d := reflect.ValueOf(dst).Elem().FieldByName("Status")
+	s := reflect.ValueOf(src).Elem().FieldByName("Status")
+	if d.IsValid() && s.IsValid() && d.CanSet() {
+		d.Set(s)
 	}
 }
 

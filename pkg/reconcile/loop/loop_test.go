@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/tools/cache"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 	sourcev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1"
@@ -202,4 +205,46 @@ func condStatus(conds []metav1.Condition, t string) string {
 		}
 	}
 	return ""
+}
+
+func TestWriteStatus_ConflictCarriesTheRunsStatusOverToTheStoredObject(t *testing.T) {
+	stored := repo("a")
+	stored.ResourceVersion = "2"
+	stored.Labels = map[string]string{"changed": "meanwhile"}
+	var writes []*sourcev1.GitRepository
+	c := &Controller[*sourcev1.GitRepository]{cfg: Config[*sourcev1.GitRepository]{
+		UpdateStatus: func(_ context.Context, obj *sourcev1.GitRepository) error {
+			writes = append(writes, obj.DeepCopy())
+			if obj.ResourceVersion != stored.ResourceVersion {
+				return apierrors.NewConflict(schema.GroupResource{Resource: "gitrepositories"}, obj.Name, errors.New("stale"))
+			}
+			return nil
+		},
+		GetLive: func(context.Context, string, string) (*sourcev1.GitRepository, error) { return stored.DeepCopy(), nil },
+	}}
+	run := repo("a")
+	run.ResourceVersion = "1"
+	run.Status.Artifact = &common.Artifact{Revision: "main@sha1:abc"}
+	run.Status.ObservedGeneration = 1
+
+	if err := c.writeStatus(context.Background(), cache.ObjectName{Namespace: "ns", Name: "a"}, run); err != nil {
+		t.Fatal(err)
+	}
+	if len(writes) != 2 {
+		t.Fatalf("%d writes, want 2", len(writes))
+	}
+	last := writes[1]
+	if last.ResourceVersion != "2" || last.Labels["changed"] != "meanwhile" {
+		t.Errorf("the retry did not write onto the stored object: %+v", last.ObjectMeta)
+	}
+	if last.Status.Artifact == nil || last.Status.Artifact.Revision != "main@sha1:abc" || last.Status.ObservedGeneration != 1 {
+		t.Errorf("the run's status was lost: %+v", last.Status)
+	}
+
+	// Without GetLive the conflict is returned (the run is retried).
+	c.cfg.GetLive = nil
+	writes = nil
+	if err := c.writeStatus(context.Background(), cache.ObjectName{Namespace: "ns", Name: "a"}, run); !apierrors.IsConflict(err) || len(writes) != 1 {
+		t.Errorf("without GetLive: %v after %d writes", err, len(writes))
+	}
 }
