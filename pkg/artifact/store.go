@@ -13,6 +13,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -292,6 +293,35 @@ func (s *Store) Delete(key Key) error {
 		return fmt.Errorf("deleting artifacts of %s: %w", key, err)
 	}
 	return nil
+}
+
+// Keys lists the objects of kind that have a directory in the store (the
+// kind as given; it is matched lower-cased, as stored).
+func (s *Store) Keys(kind string) ([]Key, error) {
+	kindDir := filepath.Join(s.root, strings.ToLower(kind))
+	namespaces, err := os.ReadDir(kindDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing %s artifacts: %w", kind, err)
+	}
+	var keys []Key
+	for _, ns := range namespaces {
+		if !ns.IsDir() {
+			continue
+		}
+		names, err := os.ReadDir(filepath.Join(kindDir, ns.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("listing %s artifacts: %w", kind, err)
+		}
+		for _, n := range names {
+			if n.IsDir() {
+				keys = append(keys, Key{Kind: kind, Namespace: ns.Name(), Name: n.Name()})
+			}
+		}
+	}
+	return keys, nil
 }
 
 // list returns key's artifacts, newest first (ties broken by path, so the

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -414,4 +415,24 @@ func TestStore_OpenForRefusesAnotherObjectsArtifact(t *testing.T) {
 		t.Fatalf("owner cannot open its artifact: %v", err)
 	}
 	f.Close()
+}
+
+func TestStore_KeysListsTheObjectsOfAKind(t *testing.T) {
+	s := newTestStore(t, StoreOptions{})
+	a := Key{Kind: "GitRepository", Namespace: "ns1", Name: "a"}
+	b := Key{Kind: "GitRepository", Namespace: "ns2", Name: "b"}
+	put(t, s, a, 1)
+	put(t, s, b, 2)
+	put(t, s, Key{Kind: "Bucket", Namespace: "ns1", Name: "c"}, 3)
+	keys, err := s.Keys("GitRepository")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].Name < keys[j].Name })
+	if len(keys) != 2 || keys[0] != a || keys[1] != b {
+		t.Errorf("Keys = %v", keys)
+	}
+	if keys, err := s.Keys("OCIRepository"); err != nil || len(keys) != 0 {
+		t.Errorf("a kind without artifacts: %v %v", keys, err)
+	}
 }

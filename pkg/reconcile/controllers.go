@@ -102,6 +102,7 @@ func (m *Manager) controllers(loopback *rest.Config) ([]Controller, func(context
 		w.env.Events = eventRecorder(ctx, src.host, "source-controller")
 		ksRec.Events = eventRecorder(ctx, ksRec.Host, "kustomize-controller")
 		w.factory.Start(ctx.Done())
+		go sweepOrphanArtifacts(ctx, m.opts.Store, w.factory)
 	}
 	return controllers, start, nil
 }

@@ -1,10 +1,16 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gitops-apiserver/gitops-apiserver/test/gitserver"
 )
 
 // diffActions returns Kind/name → action of a Kustomization's /diff.
@@ -103,5 +109,49 @@ func TestKustomization_NeverPrunesWhatUsersExcluded(t *testing.T) {
 	waitForObject(t, "kustomizations", ns, "app", 60*time.Second, "third revision", appliedAt("main@sha1:"+third))
 	if got := jsonpath(t, "configmap", ns, "ignored", "{.metadata.uid}"); got != ignoredUID {
 		t.Errorf("the ssa: Ignore ConfigMap was pruned: uid %q, was %s", got, ignoredUID)
+	}
+}
+
+// TestArtifacts_OfObjectsDeletedWhileWorkersWereDownAreSwept deletes a
+// GitRepository while no worker runs (the server serves the API with
+// --disable-workers, as an API-only replica would): its artifact stays on
+// disk until the workers start again, which sweep it once their caches
+// have synced.
+func TestArtifacts_OfObjectsDeletedWhileWorkersWereDownAreSwept(t *testing.T) {
+	ns := namespace(t, "sweep")
+	srv := gitserver.NewHTTP(t, gitserver.HTTPOptions{})
+	srv.CreateRepo(t, "app").Commit(t, map[string]string{"a.yaml": "kind: ConfigMap\n"}, "one")
+	apply(t, gitRepositoryFrom(ns, "gone", srv.URL("app"), "branch: main"))
+	apply(t, gitRepositoryFrom(ns, "kept", srv.URL("app"), "branch: main"))
+	dir := func(name string) string {
+		return filepath.Join(cp.GitOpsDataDir(), "artifacts", "gitrepository", ns, name)
+	}
+	for _, name := range []string{"gone", "kept"} {
+		waitForObject(t, "gitrepositories", ns, name, 60*time.Second, "an artifact", func(o map[string]interface{}) bool {
+			return nested(o, "status", "artifact", "digest") != ""
+		})
+		if _, err := os.Stat(dir(name)); err != nil {
+			t.Fatalf("artifact directory of %s: %v", name, err)
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := cp.RestartGitOps(ctx, "--disable-workers"); err != nil {
+		t.Fatal(err)
+	}
+	kubectl(t, "delete", "gitrepository", "gone", "-n", ns)
+	if _, err := os.Stat(dir("gone")); err != nil {
+		t.Fatalf("the artifact went without workers: %v", err)
+	}
+	if err := cp.RestartGitOps(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 60*time.Second, "the orphaned artifact swept", func() bool {
+		_, err := os.Stat(dir("gone"))
+		return errors.Is(err, os.ErrNotExist)
+	})
+	if _, err := os.Stat(dir("kept")); err != nil {
+		t.Errorf("the artifact of an existing object was swept: %v", err)
 	}
 }
