@@ -46,6 +46,9 @@ type Options struct {
 	Timeout time.Duration
 	// MaxSize caps every download; 0 means no cap.
 	MaxSize int64
+	// MaxIndexSize caps index.yaml, which is parsed in memory; 0 means
+	// DefaultMaxIndexSize.
+	MaxIndexSize int64
 	// UserAgent identifies the worker.
 	UserAgent string
 }
@@ -116,7 +119,7 @@ func (t *TLSConfig) config() (*tls.Config, error) {
 // FetchIndex downloads and parses the repository's index.yaml; it returns
 // the bytes as served too.
 func (c *Client) FetchIndex(ctx context.Context) (*Index, []byte, error) {
-	data, err := c.get(ctx, IndexURL(c.opts.URL))
+	data, err := c.getLimited(ctx, IndexURL(c.opts.URL), c.maxIndexSize())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -148,9 +151,28 @@ func (c *Client) FetchChart(ctx context.Context, cv *ChartVersion) ([]byte, erro
 	return data, nil
 }
 
-// get downloads u. Credentials go only to the repository's host unless
-// PassCredentials is set, so a chart hosted elsewhere does not learn them.
+// DefaultMaxIndexSize is the largest index.yaml read (Flux's default too).
+const DefaultMaxIndexSize = 50 << 20
+
+func (c *Client) maxIndexSize() int64 {
+	m := c.opts.MaxIndexSize
+	if m <= 0 {
+		m = DefaultMaxIndexSize
+	}
+	if c.opts.MaxSize > 0 && c.opts.MaxSize < m {
+		m = c.opts.MaxSize
+	}
+	return m
+}
+
+// get downloads u with the MaxSize cap.
 func (c *Client) get(ctx context.Context, u string) ([]byte, error) {
+	return c.getLimited(ctx, u, c.opts.MaxSize)
+}
+
+// getLimited downloads u, at most maxSize bytes (0: no cap). Credentials go only to the repository's host unless
+// PassCredentials is set, so a chart hosted elsewhere does not learn them.
+func (c *Client) getLimited(ctx context.Context, u string, maxSize int64) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
@@ -173,15 +195,15 @@ func (c *Client) get(ctx context.Context, u string) ([]byte, error) {
 		return nil, fmt.Errorf("failed to fetch %s: %s", redact(u), resp.Status)
 	}
 	r := io.Reader(resp.Body)
-	if c.opts.MaxSize > 0 {
-		r = io.LimitReader(resp.Body, c.opts.MaxSize+1)
+	if maxSize > 0 {
+		r = io.LimitReader(resp.Body, maxSize+1)
 	}
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("failed to read %s: %w", redact(u), err)
 	}
-	if c.opts.MaxSize > 0 && int64(len(data)) > c.opts.MaxSize {
-		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrTooLarge, redact(u), c.opts.MaxSize)
+	if maxSize > 0 && int64(len(data)) > maxSize {
+		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrTooLarge, redact(u), maxSize)
 	}
 	return data, nil
 }

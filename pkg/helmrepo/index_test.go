@@ -182,6 +182,11 @@ func TestClient_CredentialsOnlyToTheRepositoryHost(t *testing.T) {
 	if _, _, err := mustClient(t, Options{URL: repo.URL, Username: "user", Password: "pass", MaxSize: 10}).FetchIndex(ctx); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("size cap: %v", err)
 	}
+	// The index has its own, smaller cap: charts may be larger.
+	idx := mustClient(t, Options{URL: repo.URL, Username: "user", Password: "pass", MaxSize: 1 << 30, MaxIndexSize: 10})
+	if _, _, err := idx.FetchIndex(ctx); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("index size cap: %v", err)
+	}
 	md, err := ReadChartMetadata(chart)
 	if err != nil || md.Name != "app" || md.Version != "1.0.0" {
 		t.Errorf("ReadChartMetadata = %+v, %v", md, err)

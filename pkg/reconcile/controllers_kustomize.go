@@ -201,7 +201,9 @@ func (m *Manager) kustomizeOptions() kustomizerec.Options {
 		AllowRemoteBases:      m.opts.AllowRemoteBases,
 		AllowKubeConfigExec:   m.opts.AllowKubeConfigExec,
 		DefaultServiceAccount: m.opts.DefaultServiceAccount,
-		MaxArtifactSize:       m.opts.MaxFetchSize,
+		MaxArtifactSize:       m.opts.MaxBuildSize,
+		MaxArtifactFiles:      m.opts.MaxBuildFiles,
+		BuildMemory:           m.buildMemory,
 		DependencyRequeue:     10 * time.Second,
 		Guard:                 m.opts.SourceGuard,
 	}

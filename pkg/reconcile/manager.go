@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/sync/semaphore"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/leaderelection"
@@ -38,6 +39,10 @@ type Options struct {
 	Concurrency int
 	// MaxFetchSize caps one fetch (bytes).
 	MaxFetchSize int64
+	// MaxBuildSize and MaxBuildFiles cap an artifact unpacked in memory for
+	// a build or /diff; twice MaxBuildSize is held at most at once.
+	MaxBuildSize  int64
+	MaxBuildFiles int
 	// LeaderElect runs the workers only in the replica holding the Lease.
 	LeaderElect bool
 	// LeaderElectionNamespace holds the Lease.
@@ -79,6 +84,9 @@ type Manager struct {
 	// applyTargets caches apply clients per target cluster and identity.
 	targetsOnce  sync.Once
 	applyTargets *kustomizerec.Targets
+	// buildMemory bounds the memory of artifacts unpacked for builds and
+	// /diff at once: twice --max-build-size.
+	buildMemory *semaphore.Weighted
 }
 
 // NewManager returns a manager for opts.
@@ -86,7 +94,10 @@ func NewManager(opts Options) *Manager {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 4
 	}
-	m := &Manager{opts: opts}
+	if opts.MaxBuildSize <= 0 {
+		opts.MaxBuildSize = 128 << 20
+	}
+	m := &Manager{opts: opts, buildMemory: semaphore.NewWeighted(2 * opts.MaxBuildSize)}
 	if !opts.Disabled {
 		m.metrics = loop.NewMetrics()
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -36,7 +37,23 @@ type Differ interface {
 type DiffREST struct {
 	inspection
 	differ Differ
+	// slots bounds the diffs computed at once: each one builds the source
+	// and dry-runs every object in the target cluster.
+	slots chan struct{}
 }
+
+// Bounds of /diff, so that a few requests cannot take the server's memory
+// or the target cluster's attention.
+const (
+	// maxConcurrentDiffs is how many diffs are computed at once; more
+	// requests are answered 429 with a Retry-After.
+	maxConcurrentDiffs = 4
+	// maxObjectDiffBytes caps one object's unified diff.
+	maxObjectDiffBytes = 256 << 10
+	// maxReportDiffBytes caps the diffs of one report; later objects are
+	// listed with their action but without their diff.
+	maxReportDiffBytes = 8 << 20
+)
 
 var _ rest.Connecter = &DiffREST{}
 
@@ -46,7 +63,7 @@ func NewDiffREST(k *Kind, objects rest.Getter, differ Differ) *DiffREST {
 	return &DiffREST{inspection: inspection{
 		kind: k, objects: objects, subresource: "diff",
 		unavailable: "diffs are computed by the workers, which are not running in this server (disabled with --disable-workers, or without a host cluster)",
-	}, differ: differ}
+	}, differ: differ, slots: make(chan struct{}, maxConcurrentDiffs)}
 }
 
 // Connect implements rest.Connecter.
@@ -59,6 +76,13 @@ func (r *DiffREST) Connect(ctx context.Context, name string, _ runtime.Object, r
 }
 
 func (r *DiffREST) diff(ctx context.Context, ref inspect.ObjectRef) (interface{}, func() string, error) {
+	select {
+	case r.slots <- struct{}{}:
+		defer func() { <-r.slots }()
+	default:
+		return nil, nil, apierrors.NewTooManyRequests(
+			fmt.Sprintf("%d diffs are being computed; try again shortly", maxConcurrentDiffs), 5)
+	}
 	report, err := r.differ.Diff(ctx, ref.Kind, ref.Namespace, ref.Name)
 	if err != nil {
 		return nil, nil, err
@@ -75,7 +99,29 @@ func (r *DiffREST) diff(ctx context.Context, ref inspect.ObjectRef) (interface{}
 	if report.Objects == nil {
 		report.Objects = []inspect.ObjectDiff{}
 	}
+	limitDiffs(report)
 	return report, func() string { return inspect.DiffText(report) }, nil
+}
+
+// limitDiffs truncates each object's diff to maxObjectDiffBytes and drops
+// the diffs past maxReportDiffBytes in all, saying so in their place.
+func limitDiffs(report *inspect.DiffReport) {
+	total := 0
+	for i := range report.Objects {
+		d := &report.Objects[i]
+		if d.Diff == "" {
+			continue
+		}
+		if total >= maxReportDiffBytes {
+			d.Diff = fmt.Sprintf("(diff of %d bytes left out: the report's diffs reached %d MiB)\n", len(d.Diff), maxReportDiffBytes>>20)
+			continue
+		}
+		if len(d.Diff) > maxObjectDiffBytes {
+			cut := strings.LastIndexByte(d.Diff[:maxObjectDiffBytes], '\n') + 1
+			d.Diff = d.Diff[:cut] + fmt.Sprintf("(%d more bytes of this diff left out)\n", len(d.Diff)-cut)
+		}
+		total += len(d.Diff)
+	}
 }
 
 // The rest of this file is what /diff and /tree share.

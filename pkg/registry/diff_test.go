@@ -170,3 +170,53 @@ func TestTreeREST_Answers(t *testing.T) {
 		t.Errorf("no builder: code %d", rec.Code)
 	}
 }
+
+func TestDiffREST_BoundsConcurrencyAndSize(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{}, maxConcurrentDiffs)
+	big := strings.Repeat("+ line of a large object\n", maxObjectDiffBytes/10)
+	slow := differFunc(func(context.Context, string, string, string) (*inspect.DiffReport, error) {
+		started <- struct{}{}
+		<-release
+		var objs []inspect.ObjectDiff
+		for i := 0; i < 60; i++ {
+			objs = append(objs, inspect.ObjectDiff{Object: inspect.ObjectRef{Kind: "ConfigMap", Name: fmt.Sprint(i)}, Action: inspect.ActionConfigured, Diff: big})
+		}
+		return &inspect.DiffReport{Objects: objs}, nil
+	})
+	connect := diffConnect(slow)
+	done := make(chan *httptest.ResponseRecorder, maxConcurrentDiffs)
+	for i := 0; i < maxConcurrentDiffs; i++ {
+		go func() {
+			rec, _ := get(t, connect, "apps", "")
+			done <- rec
+		}()
+	}
+	for i := 0; i < maxConcurrentDiffs; i++ {
+		<-started
+	}
+	if rec, err := get(t, connect, "apps", ""); rec.Code != http.StatusTooManyRequests {
+		t.Errorf("a diff past the limit: %d %v", rec.Code, err)
+	}
+	close(release)
+	for i := 0; i < maxConcurrentDiffs; i++ {
+		rec := <-done
+		if rec.Code != 200 {
+			t.Fatalf("code %d", rec.Code)
+		}
+		var report inspect.DiffReport
+		if err := json.Unmarshal(rec.Body.Bytes(), &report); err != nil {
+			t.Fatal(err)
+		}
+		total := 0
+		for _, o := range report.Objects {
+			if len(o.Diff) > maxObjectDiffBytes+100 {
+				t.Errorf("%s: a diff of %d bytes", o.Object.Name, len(o.Diff))
+			}
+			total += len(o.Diff)
+		}
+		if total > maxReportDiffBytes+maxObjectDiffBytes+100*len(report.Objects) || !strings.Contains(rec.Body.String(), "left out") {
+			t.Errorf("report diffs total %d bytes", total)
+		}
+	}
+}

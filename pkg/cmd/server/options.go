@@ -36,6 +36,10 @@ type Options struct {
 	Concurrency int
 	// MaxFetchSize caps one fetch, in bytes.
 	MaxFetchSize int64
+	// MaxBuildSize and MaxBuildFiles cap an artifact unpacked in memory for
+	// a Kustomization build or /diff.
+	MaxBuildSize  int64
+	MaxBuildFiles int
 	// LeaderElect and LeaderElectionNamespace: only the replica holding the
 	// Lease runs workers.
 	LeaderElect             bool
@@ -63,6 +67,8 @@ func NewOptions() *Options {
 		ArtifactRetention:       2,
 		Concurrency:             4,
 		MaxFetchSize:            512 << 20,
+		MaxBuildSize:            128 << 20,
+		MaxBuildFiles:           20_000,
 		LeaderElect:             true,
 		LeaderElectionNamespace: "flux-system",
 	}
@@ -89,6 +95,10 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 		"Number of objects of each kind reconciled at once.")
 	fs.Int64Var(&o.MaxFetchSize, "max-fetch-size", o.MaxFetchSize,
 		"Largest source (in bytes, unpacked) one fetch may produce.")
+	fs.Int64Var(&o.MaxBuildSize, "max-build-size", o.MaxBuildSize,
+		"Largest artifact (in bytes, unpacked) a Kustomization build or /diff holds in memory; larger ones stall naming this flag. At most two are held at once.")
+	fs.IntVar(&o.MaxBuildFiles, "max-build-files", o.MaxBuildFiles,
+		"Most files an artifact unpacked in memory for a build may have.")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect,
 		"Run the workers only in the replica holding a Lease in the host cluster (API serving stays active on all).")
 	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace,

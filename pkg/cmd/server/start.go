@@ -123,6 +123,8 @@ func (o *Options) Config() (*apiserver.Config, error) {
 			TmpDir:                   filepath.Join(o.DataDir, "tmp"),
 			Concurrency:              o.Concurrency,
 			MaxFetchSize:             o.MaxFetchSize,
+			MaxBuildSize:             o.MaxBuildSize,
+			MaxBuildFiles:            o.MaxBuildFiles,
 			LeaderElect:              o.LeaderElect,
 			LeaderElectionNamespace:  o.LeaderElectionNamespace,
 			NoCrossNamespaceRefs:     o.NoCrossNamespaceRefs,

@@ -35,8 +35,18 @@ const maxLinkHops = 40
 //
 // LoadArchive stops at the end of the tar stream and does not close r.
 func LoadArchive(r io.Reader, maxSize int64) (filesys.FileSystem, error) {
+	return LoadArchiveLimited(r, maxSize, 0)
+}
+
+// LoadArchiveLimited is LoadArchive with a cap on the number of entries too
+// (0 means artifact.DefaultMaxExtractFiles): the in-memory file system
+// costs memory per file as well as per byte.
+func LoadArchiveLimited(r io.Reader, maxSize int64, maxFiles int) (filesys.FileSystem, error) {
 	if maxSize == 0 {
 		maxSize = artifact.DefaultMaxExtractSize
+	}
+	if maxFiles <= 0 {
+		maxFiles = artifact.DefaultMaxExtractFiles
 	}
 	zr, err := gzip.NewReader(r)
 	if err != nil {
@@ -60,8 +70,8 @@ func LoadArchive(r io.Reader, maxSize int64) (filesys.FileSystem, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading the artifact: %w", err)
 		}
-		if entries > artifact.DefaultMaxExtractFiles {
-			return nil, fmt.Errorf("%w: the artifact has more than %d entries", artifact.ErrTooLarge, artifact.DefaultMaxExtractFiles)
+		if entries > maxFiles {
+			return nil, fmt.Errorf("%w: the artifact has more than %d entries", artifact.ErrTooLarge, maxFiles)
 		}
 		if err := l.add(hdr, tr); err != nil {
 			return nil, err

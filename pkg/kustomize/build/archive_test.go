@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -183,5 +184,19 @@ func TestLoadArchive_BuildsArtifacts(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"ConfigMap/prod/app", "Service/prod/app"}, ids(objs)); diff != "" {
 		t.Errorf("objects (-want +got):\n%s", diff)
+	}
+}
+
+func TestLoadArchiveLimited_CapsTheNumberOfFiles(t *testing.T) {
+	var entries []tarEntry
+	for i := 0; i < 30; i++ {
+		entries = append(entries, tarEntry{name: fmt.Sprintf("f%02d.yaml", i), typ: tar.TypeReg, content: "a: b\n"})
+	}
+	archive := tarGz(t, entries...)
+	if _, err := LoadArchiveLimited(bytes.NewReader(archive), 0, 10); !errors.Is(err, artifact.ErrTooLarge) {
+		t.Errorf("30 files with a cap of 10: %v", err)
+	}
+	if _, err := LoadArchiveLimited(bytes.NewReader(archive), 0, 100); err != nil {
+		t.Errorf("30 files with a cap of 100: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 
@@ -24,7 +25,7 @@ import (
 // build unpacks the artifact in memory, runs kustomize and the post-build
 // steps, and labels every object as owned by obj.
 func (r *Reconciler) build(ctx context.Context, obj *kustomizev1.Kustomization, key artifact.Key, a *common.Artifact) ([]*unstructured.Unstructured, error) {
-	objs, err := r.kustomize(key, a, obj)
+	objs, err := r.kustomize(ctx, key, a, obj)
 	if err != nil {
 		return nil, err
 	}
@@ -54,14 +55,40 @@ func (r *Reconciler) build(ctx context.Context, obj *kustomizev1.Kustomization, 
 	return objs, nil
 }
 
+// buildWeight is what unpacking a to memory is counted for: its compressed
+// size times a generous ratio for YAML, at least 1 MiB and at most the cap
+// (which LoadArchive enforces on the real size).
+func buildWeight(a *common.Artifact, maxSize int64) int64 {
+	w := int64(1 << 20)
+	if a.Size != nil && *a.Size*32 > w {
+		w = *a.Size * 32
+	}
+	if maxSize > 0 && w > maxSize {
+		w = maxSize
+	}
+	return w
+}
+
 // kustomize builds the artifact at spec.path with the spec's overlay.
-func (r *Reconciler) kustomize(key artifact.Key, a *common.Artifact, obj *kustomizev1.Kustomization) ([]*unstructured.Unstructured, error) {
+func (r *Reconciler) kustomize(ctx context.Context, key artifact.Key, a *common.Artifact, obj *kustomizev1.Kustomization) ([]*unstructured.Unstructured, error) {
+	if r.BuildMemory != nil {
+		w := buildWeight(a, r.MaxArtifactSize)
+		if err := r.BuildMemory.Acquire(ctx, w); err != nil {
+			return nil, loop.Failf(kustomize.ArtifactFailedReason, "waiting for memory to build in: %v", err)
+		}
+		defer r.BuildMemory.Release(w)
+	}
 	rc, _, err := r.Store.OpenFor(key, a.Path)
 	if err != nil {
 		return nil, loop.Failf(kustomize.ArtifactFailedReason, "failed to open the artifact of %s/%s/%s: %v", key.Kind, key.Namespace, key.Name, err)
 	}
 	defer rc.Close()
-	fs, err := build.LoadArchive(rc, r.MaxArtifactSize)
+	fs, err := build.LoadArchiveLimited(rc, r.MaxArtifactSize, r.MaxArtifactFiles)
+	if errors.Is(err, artifact.ErrTooLarge) {
+		return nil, loop.Stallf(kustomize.ArtifactFailedReason,
+			"the artifact of %s/%s/%s is too large to build: %v (the server's --max-build-size and --max-build-files; "+
+				"trim the source with spec.ignore, .sourceignore or sparseCheckout)", key.Kind, key.Namespace, key.Name, err)
+	}
 	if err != nil {
 		return nil, loop.Failf(kustomize.ArtifactFailedReason, "failed to read the artifact of %s/%s/%s: %v", key.Kind, key.Namespace, key.Name, err)
 	}

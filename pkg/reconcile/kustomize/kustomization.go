@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/semaphore"
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -59,8 +60,14 @@ type Options struct {
 	// DefaultServiceAccount is impersonated when spec.serviceAccountName is
 	// empty (Flux's --default-service-account); empty uses our identity.
 	DefaultServiceAccount string
-	// MaxArtifactSize caps an unpacked artifact (bytes).
-	MaxArtifactSize int64
+	// MaxArtifactSize caps an unpacked artifact held in memory for a build
+	// (bytes), and MaxArtifactFiles its entries.
+	MaxArtifactSize  int64
+	MaxArtifactFiles int
+	// BuildMemory, when set, bounds the memory that artifacts unpacked for
+	// builds (by workers and /diff together) may take at once; see
+	// buildWeight.
+	BuildMemory *semaphore.Weighted
 	// DependencyRequeue is how soon a Kustomization waiting for a
 	// dependency or a source artifact looks again.
 	DependencyRequeue time.Duration

@@ -514,3 +514,21 @@ func TestInventoryTooLarge_StallsWithAClearMessage(t *testing.T) {
 		t.Errorf("3000 entries: %v", err)
 	}
 }
+
+func TestBuildWeight_CountsCompressedSizeGenerouslyWithinTheCap(t *testing.T) {
+	size := func(n int64) *common.Artifact { return &common.Artifact{Size: &n} }
+	for _, tc := range []struct {
+		a        *common.Artifact
+		max      int64
+		expected int64
+	}{
+		{&common.Artifact{}, 128 << 20, 1 << 20},
+		{size(10 << 10), 128 << 20, 1 << 20},
+		{size(1 << 20), 128 << 20, 32 << 20},
+		{size(100 << 20), 128 << 20, 128 << 20},
+	} {
+		if got := buildWeight(tc.a, tc.max); got != tc.expected {
+			t.Errorf("buildWeight(%v, %d) = %d, want %d", tc.a.Size, tc.max, got, tc.expected)
+		}
+	}
+}

@@ -61,8 +61,8 @@ type Config[T Object] struct {
 	// run's status is written again onto what it reads, so the result of
 	// the run (an inventory, a history) is not lost. Nil gives up and
 	// retries the whole run instead.
-	GetLive func(ctx context.Context, namespace, name string) (T, error)
-	Reconciler   Reconciler[T]
+	GetLive    func(ctx context.Context, namespace, name string) (T, error)
+	Reconciler Reconciler[T]
 	// OnDelete runs when an object is gone (e.g. to drop its artifacts).
 	OnDelete func(namespace, name string)
 	// MaxBackoff caps the exponential backoff after failures.
