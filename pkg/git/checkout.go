@@ -41,6 +41,9 @@ import (
 //   - dir keeps the repository in dir/.git; callers archiving the working tree exclude it,
 //     as Flux's default exclusions do. On error dir may hold partial data; callers remove it.
 //   - Options.Timeout bounds everything, including an SSH server that stalls mid-handshake.
+//   - Options.Verify checks signatures after the fetch and before the working tree is
+//     written; on failure the error wraps ErrCommitSignature or ErrTagSignature and dir
+//     holds no working tree. VerifyTag needs a tag reference (see RefIsTag).
 func Checkout(ctx context.Context, dir string, opts Options) (*Commit, error) {
 	ctx, cancel := operation(ctx, opts)
 	defer cancel()
@@ -52,11 +55,14 @@ func Checkout(ctx context.Context, dir string, opts Options) (*Commit, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.Verify.tag() && !RefIsTag(opts.Ref) {
+		return nil, fmt.Errorf("%w: verification mode %s needs a tag reference, not %s", ErrTagSignature, opts.Verify.Mode, opts.Ref)
+	}
 	t, err := s.resolve(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if opts.LastRevision != "" && normalizeRevision(opts.LastRevision) == t.revision {
+	if opts.LastRevision != "" && opts.Verify == nil && normalizeRevision(opts.LastRevision) == t.revision {
 		return &Commit{Hash: t.hash, Revision: t.revision, Reference: t.refName, Unchanged: true}, nil
 	}
 	if err := ensureEmptyDir(dir); err != nil {
@@ -132,6 +138,10 @@ func (s *session) checkout(ctx context.Context, fs *limitFS, t *target, sparse [
 		}
 		return nil, fmt.Errorf("%w: commit %s is not in %s", ErrReferenceNotFound, hash, where)
 	}
+	verified, err := s.verify(repo, local, obj)
+	if err != nil {
+		return nil, err
+	}
 
 	w, err := repo.Worktree()
 	if err != nil {
@@ -148,6 +158,7 @@ func (s *session) checkout(ctx context.Context, fs *limitFS, t *target, sparse [
 
 	c := newCommit(obj, t.refName)
 	c.Revision = FormatRevision(s.opts.Ref, t.refName, c.Hash)
+	c.Verified = verified
 	return c, nil
 }
 

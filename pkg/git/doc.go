@@ -12,5 +12,11 @@
 // sentinel errors of this package for classification and never contain credentials:
 // URLs lose their userinfo and secret values are replaced by "***".
 //
+// With Options.Verify, Checkout verifies the OpenPGP signature of the commit, of the annotated
+// tag, or of both (Flux's spec.verify modes HEAD, Tag, TagAndHEAD) against a KeyRing built by
+// KeyRingFromSecret, after the fetch and before the working tree is written; failures wrap
+// ErrCommitSignature or ErrTagSignature and the returned Commit names the verifying keys.
+// Signatures are checked with github.com/ProtonMail/go-crypto over the object as git hashes it.
+//
 // The package is built on github.com/go-git/go-git/v5; no git binary is needed.
 package git

@@ -37,8 +37,12 @@ type Options struct {
 	// directory (repository objects and working tree together); see Checkout.
 	MaxFetchSize int64
 	// LastRevision is the revision of the previous successful checkout, in Flux's format.
-	// When the remote still resolves to it, Checkout returns without fetching.
+	// When the remote still resolves to it, Checkout returns without fetching (unless
+	// Verify is set: a signature is checked on the objects, so they are always fetched).
 	LastRevision string
+	// Verify, when set, makes Checkout verify the OpenPGP signature of the commit and/or
+	// the annotated tag before it writes the working tree; see Verification.
+	Verify *Verification
 }
 
 // Signature is who made a commit, and when.
@@ -65,6 +69,8 @@ type Commit struct {
 	// to Options.LastRevision; then only Hash, Revision and Reference are set and the
 	// directory was not touched.
 	Unchanged bool
+	// Verified names the keys that signed the commit and tag, when Options.Verify was set.
+	Verified *Verified
 }
 
 // ShortMessage returns the first line of the message, cut to 50 characters like Flux's
@@ -101,6 +107,9 @@ func newSession(ctx context.Context, opts Options) (*session, error) {
 		return nil, err
 	}
 	if err := opts.Ref.validate(); err != nil {
+		return nil, err
+	}
+	if err := opts.Verify.validate(); err != nil {
 		return nil, err
 	}
 	auth := opts.Auth
@@ -191,7 +200,8 @@ func (s *session) fail(ctx context.Context, op string, err error) error {
 			return fmt.Errorf("%s %s: timed out after %s: %w", op, s.display, s.opts.Timeout, ctx.Err())
 		}
 		return fmt.Errorf("%s %s: %w", op, s.display, ctx.Err())
-	case errors.Is(err, ErrFetchTooLarge), errors.Is(err, ErrReferenceNotFound), errors.Is(err, ErrInvalidSecret):
+	case errors.Is(err, ErrFetchTooLarge), errors.Is(err, ErrReferenceNotFound), errors.Is(err, ErrInvalidSecret),
+		errors.Is(err, ErrCommitSignature), errors.Is(err, ErrTagSignature):
 		return fmt.Errorf("%s %s: %w", op, s.display, msg)
 	case errors.Is(err, transport.ErrAuthenticationRequired),
 		errors.Is(err, transport.ErrAuthorizationFailed),

@@ -58,6 +58,11 @@ const (
 	// GitRepository.
 	GitOperationSucceedReason = "GitOperationSucceeded"
 	GitOperationFailedReason  = "GitOperationFailed"
+	// SourceVerified=False: the commit's or tag's signature is missing or by
+	// an untrusted key, or spec.verify.mode does not fit the reference.
+	InvalidCommitSignatureReason  = "InvalidCommitSignature"
+	InvalidTagSignatureReason     = "InvalidTagSignature"
+	InvalidVerificationModeReason = "InvalidVerificationMode"
 
 	// OCIRepository.
 	OCIPullFailedReason           = "OCIArtifactPullFailed"

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
@@ -70,10 +69,17 @@ func (r *GitRepositoryReconciler) Reconcile(ctx context.Context, obj *sourcev1.G
 }
 
 // reconcile fetches and stores; it returns the Ready message on success.
+// On failure the last artifact stays in status and in storage.
 func (r *GitRepositoryReconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository) (string, error) {
+	if err := r.unsupported(obj); err != nil {
+		return "", err
+	}
 	opts, err := r.gitOptions(ctx, obj)
 	if err != nil {
 		setFetchFailed(&obj.Status.Conditions, obj.Generation, err, source.GitOperationFailedReason)
+		return "", err
+	}
+	if opts.Verify, err = r.verification(ctx, obj, opts.Ref); err != nil {
 		return "", err
 	}
 	revision, err := r.share.resolve(ctx, opts)
@@ -93,62 +99,28 @@ func (r *GitRepositoryReconciler) reconcile(ctx context.Context, obj *sourcev1.G
 	apimeta.RemoveStatusCondition(&obj.Status.Conditions, source.IncludeUnavailableCondition)
 
 	if a := obj.Status.Artifact; a != nil && a.Revision == revision && obj.Status.ObservedGeneration == obj.Generation &&
-		sameArtifacts(included, obj.Status.IncludedArtifacts) && r.Store.Exists(a.Path) {
+		sameArtifacts(included, obj.Status.IncludedArtifacts) && verifiedArtifact(obj) && r.Store.Exists(a.Path) {
 		return storedMessage(revision), nil
 	}
 
 	key := artifact.Key{Kind: source.GitRepositoryKind, Namespace: obj.Namespace, Name: obj.Name}
 	var stored *artifact.Artifact
 	var commitRevision, commitMessage string
-	if len(included) == 0 {
-		// The same commit archived for another GitRepository is copied,
-		// and concurrent clones of it become one, once this object has
-		// shown it can read the repository itself.
-		if err := r.share.proveAccess(ctx, opts); err != nil {
-			err = loop.Failf(gitReason(err), "failed to check access to %s: %w", refDescription(obj.Spec.Reference), err)
-			setFetchFailed(&obj.Status.Conditions, obj.Generation, err, source.GitOperationFailedReason)
+	if len(included) == 0 && opts.Verify == nil {
+		if stored, commitRevision, commitMessage, err = r.storeShared(ctx, obj, key, opts, revision); err != nil {
 			return "", err
 		}
-		akey := archiveKey(opts, revision, obj.Spec.Ignore)
-		if a, ok := r.share.archived(akey); ok {
-			if stored, err = r.copyArchive(ctx, key, a.path); err == nil {
-				commitRevision, commitMessage = revision, a.message
-			} else {
-				r.share.forget(akey)
-				stored = nil
-			}
-		}
-		if stored == nil {
-			var mine bool
-			v, err, _ := r.share.clones.Do(akey, func() (interface{}, error) {
-				mine = true
-				st, commit, err := r.checkoutAndStore(ctx, obj, key, opts, nil)
-				if err != nil {
-					return nil, err
-				}
-				stored, commitRevision, commitMessage = st, commit.Revision, commit.Message
-				if commit.Revision == revision {
-					r.share.remember(akey, sharedArchive{path: st.Path, message: commit.Message})
-				}
-				return sharedArchive{path: st.Path, message: commit.Message}, nil
-			})
-			switch {
-			case err != nil:
-				return "", err
-			case !mine:
-				a := v.(sharedArchive)
-				if stored, err = r.copyArchive(ctx, key, a.path); err != nil {
-					return "", storageFailed(&obj.Status.Conditions, obj.Generation, "failed to store the artifact of revision %s: %w", revision, err)
-				}
-				commitRevision, commitMessage = revision, a.message
-			}
-		}
 	} else {
+		// An object that verifies signatures checks the commit it
+		// archives itself: a shared archive was not verified for it.
 		st, commit, err := r.checkoutAndStore(ctx, obj, key, opts, included)
 		if err != nil {
 			return "", err
 		}
 		stored, commitRevision, commitMessage = st, commit.Revision, commit.Message
+		if opts.Verify != nil {
+			markVerified(obj, commit)
+		}
 	}
 	previous := obj.Status.Artifact
 	obj.Status.Artifact = storedArtifact("gitrepositories", obj.Namespace, obj.Name, commitRevision, stored)
@@ -166,6 +138,51 @@ func (r *GitRepositoryReconciler) reconcile(ctx context.Context, obj *sourcev1.G
 	return msg, nil
 }
 
+// storeShared stores the artifact of revision (no includes): the same
+// commit archived for another GitRepository is copied, and concurrent
+// clones of it become one, once this object has shown it can read the
+// repository itself. It returns the artifact with the commit's revision
+// and message.
+func (r *GitRepositoryReconciler) storeShared(ctx context.Context, obj *sourcev1.GitRepository, key artifact.Key,
+	opts git.Options, revision string) (stored *artifact.Artifact, commitRevision, commitMessage string, err error) {
+	if err := r.share.proveAccess(ctx, opts); err != nil {
+		err = loop.Failf(gitReason(err), "failed to check access to %s: %w", refDescription(obj.Spec.Reference), err)
+		setFetchFailed(&obj.Status.Conditions, obj.Generation, err, source.GitOperationFailedReason)
+		return nil, "", "", err
+	}
+	akey := archiveKey(opts, revision, obj.Spec.Ignore)
+	if a, ok := r.share.archived(akey); ok {
+		if stored, err := r.copyArchive(ctx, key, a.path); err == nil {
+			return stored, revision, a.message, nil
+		}
+		r.share.forget(akey)
+	}
+	var mine bool
+	v, err, _ := r.share.clones.Do(akey, func() (interface{}, error) {
+		mine = true
+		st, commit, err := r.checkoutAndStore(ctx, obj, key, opts, nil)
+		if err != nil {
+			return nil, err
+		}
+		stored, commitRevision, commitMessage = st, commit.Revision, commit.Message
+		if commit.Revision == revision {
+			r.share.remember(akey, sharedArchive{path: st.Path, message: commit.Message})
+		}
+		return sharedArchive{path: st.Path, message: commit.Message}, nil
+	})
+	switch {
+	case err != nil:
+		return nil, "", "", err
+	case !mine:
+		a := v.(sharedArchive)
+		if stored, err = r.copyArchive(ctx, key, a.path); err != nil {
+			return nil, "", "", storageFailed(&obj.Status.Conditions, obj.Generation, "failed to store the artifact of revision %s: %w", revision, err)
+		}
+		return stored, revision, a.message, nil
+	}
+	return stored, commitRevision, commitMessage, nil
+}
+
 // checkoutAndStore clones the commit, copies the included artifacts in and
 // stores the archive as obj's artifact.
 func (r *GitRepositoryReconciler) checkoutAndStore(ctx context.Context, obj *sourcev1.GitRepository, key artifact.Key,
@@ -176,6 +193,10 @@ func (r *GitRepositoryReconciler) checkoutAndStore(ctx context.Context, obj *sou
 	}
 	defer os.RemoveAll(dir)
 	commit, err := git.Checkout(ctx, dir, opts)
+	if reason := signatureReason(err); reason != "" {
+		// Nothing was checked out: no artifact of an unverified commit.
+		return nil, nil, r.notVerified(obj, loop.Failf(reason, "%w", err))
+	}
 	if err != nil {
 		err = loop.Failf(gitReason(err), "failed to checkout and determine revision: %w", err)
 		setFetchFailed(&obj.Status.Conditions, obj.Generation, err, source.GitOperationFailedReason)
@@ -200,37 +221,6 @@ func (r *GitRepositoryReconciler) copyArchive(ctx context.Context, key artifact.
 	}
 	defer rc.Close()
 	return r.Store.PutArchive(ctx, key, rc)
-}
-
-func (r *GitRepositoryReconciler) gitOptions(ctx context.Context, obj *sourcev1.GitRepository) (git.Options, error) {
-	opts := git.Options{
-		URL:               obj.Spec.URL,
-		SparseCheckout:    obj.Spec.SparseCheckout,
-		RecurseSubmodules: obj.Spec.RecurseSubmodules,
-		MaxFetchSize:      r.MaxFetchSize,
-		Guard:             r.Guard,
-	}
-	if ref := obj.Spec.Reference; ref != nil {
-		opts.Ref = git.Ref{Branch: ref.Branch, Tag: ref.Tag, SemVer: ref.SemVer, Name: ref.Name, Commit: ref.Commit}
-	}
-	opts.Timeout = 60 * time.Second
-	if obj.Spec.Timeout != nil {
-		if d, err := obj.Spec.Timeout.Parse(); err == nil {
-			opts.Timeout = d
-		}
-	}
-	if obj.Spec.SecretRef != nil {
-		secret, err := r.getSecret(ctx, obj.Namespace, obj.Spec.SecretRef.Name, "spec.secretRef", source.AuthenticationFailedReason)
-		if err != nil {
-			return opts, err
-		}
-		auth, err := git.AuthFromSecret(obj.Spec.URL, secret.Data)
-		if err != nil {
-			return opts, loop.Failf(source.AuthenticationFailedReason, "invalid secret '%s/%s': %w", obj.Namespace, obj.Spec.SecretRef.Name, err)
-		}
-		opts.Auth = auth
-	}
-	return opts, nil
 }
 
 // gitReason maps git errors to Flux's condition reasons.
