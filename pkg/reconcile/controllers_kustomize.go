@@ -18,6 +18,8 @@ import (
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/generated/informers/externalversions"
 	kustomizerec "github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/kustomize"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/target"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/ssa"
 )
 
 // Informer indexes of Kustomizations, to find the ones to reconcile when
@@ -210,13 +212,15 @@ func (m *Manager) kustomizeOptions() kustomizerec.Options {
 }
 
 // targets is the cache of apply managers, shared by the worker and /diff.
-func (m *Manager) targets() *kustomizerec.Targets {
+func (m *Manager) targets() *target.Targets {
 	m.targetsOnce.Do(func() {
 		host, err := kubernetes.NewForConfig(rest.AddUserAgent(rest.CopyConfig(m.opts.HostConfig), "gitops-apiserver/kustomize-controller"))
 		if err != nil {
 			klog.ErrorS(err, "Client for the host cluster")
 		}
-		m.applyTargets = &kustomizerec.Targets{
+		m.applyTargets = &target.Targets{
+			Owner:                 ssa.Owner{Field: kustomizerec.FieldManager, Group: kustomize.GroupName},
+			UserAgent:             "gitops-apiserver/kustomize-controller",
 			HostConfig:            m.opts.HostConfig,
 			Host:                  host,
 			AllowExec:             m.opts.AllowKubeConfigExec,

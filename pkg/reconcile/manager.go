@@ -20,8 +20,8 @@ import (
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
-	kustomizerec "github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/kustomize"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/target"
 )
 
 // Options configure the workers.
@@ -83,7 +83,7 @@ type Manager struct {
 	loopback atomic.Pointer[rest.Config]
 	// applyTargets caches apply clients per target cluster and identity.
 	targetsOnce  sync.Once
-	applyTargets *kustomizerec.Targets
+	applyTargets *target.Targets
 	// buildMemory bounds the memory of artifacts unpacked for builds and
 	// /diff at once: twice --max-build-size.
 	buildMemory *semaphore.Weighted

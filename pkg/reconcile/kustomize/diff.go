@@ -21,7 +21,7 @@ func (r *Reconciler) Diff(ctx context.Context, obj *kustomizev1.Kustomization) (
 	if err != nil {
 		return nil, err
 	}
-	mgr, err := r.Targets.For(ctx, obj)
+	mgr, err := r.manager(ctx, obj)
 	if err != nil {
 		return nil, err
 	}

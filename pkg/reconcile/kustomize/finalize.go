@@ -48,7 +48,7 @@ func (r *Reconciler) pruneAll(ctx context.Context, obj *kustomizev1.Kustomizatio
 	// Bounded like a run, so an unreachable target cannot hold the worker.
 	ctx, cancel := context.WithTimeout(ctx, r.timeout(obj))
 	defer cancel()
-	mgr, err := r.Targets.For(ctx, obj)
+	mgr, err := r.manager(ctx, obj)
 	if err != nil {
 		return err
 	}

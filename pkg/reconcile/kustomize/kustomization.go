@@ -24,6 +24,7 @@ import (
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/target"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/ssa"
 )
 
@@ -94,7 +95,7 @@ type Reconciler struct {
 	Host kubernetes.Interface
 	// Targets gives the apply manager of a Kustomization's target cluster
 	// and identity.
-	Targets *Targets
+	Targets *target.Targets
 	// UpdateStatus writes obj's status and returns the object as stored,
 	// for the in-progress status of a long run; nil writes none.
 	UpdateStatus func(ctx context.Context, obj *kustomizev1.Kustomization) (*kustomizev1.Kustomization, error)
@@ -190,6 +191,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 	return loop.Result{RequeueAfter: interval}
 }
 
+// manager is the apply manager of obj's target cluster and identity.
+func (r *Reconciler) manager(ctx context.Context, obj *kustomizev1.Kustomization) (*ssa.Manager, error) {
+	t, err := r.Targets.For(ctx, target.Ref{Namespace: obj.Namespace, KubeConfig: obj.Spec.KubeConfig, ServiceAccountName: obj.Spec.ServiceAccountName})
+	if err != nil {
+		return nil, err
+	}
+	return t.Manager, nil
+}
+
 // Forget drops what the reconciler keeps of a Kustomization that is gone.
 func (r *Reconciler) Forget(namespace, name string) {
 	r.healthWaits.drop(namespace + "/" + name)
@@ -241,7 +251,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 	}
 	digest := manifestsDigest(objs)
 
-	mgr, err := r.Targets.For(ctx, obj)
+	mgr, err := r.manager(ctx, obj)
 	if err != nil {
 		return fail(digest, err)
 	}

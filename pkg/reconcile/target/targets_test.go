@@ -1,4 +1,4 @@
-package kustomize
+package target
 
 import (
 	"context"
@@ -12,7 +12,6 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
-	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 )
 
@@ -79,8 +78,8 @@ func TestCheckKubeConfig_RefusesPluginsAndServerFiles(t *testing.T) {
 				t.Fatalf("error %v, want %q", err, tt.wantErr)
 			}
 			// Changing the kubeconfig is the only fix: no retry before that.
-			if outcome, reason := loop.Classify(err, ""); outcome != loop.Stalled || reason != kustomize.ReconciliationFailedReason {
-				t.Errorf("outcome %v %q, want Stalled %q", outcome, reason, kustomize.ReconciliationFailedReason)
+			if outcome, reason := loop.Classify(err, ""); outcome != loop.Stalled || reason != reconciliationFailedReason {
+				t.Errorf("outcome %v %q, want Stalled %q", outcome, reason, reconciliationFailedReason)
 			}
 			if strings.Contains(err.Error(), "t0ken") {
 				t.Errorf("error %q shows a credential", err)
@@ -108,9 +107,8 @@ func TestTargetsConfig_ImpersonatesTheServiceAccount(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			host := &rest.Config{Host: "https://127.0.0.1:1", QPS: 5, Burst: 10}
-			targets := &Targets{HostConfig: host, DefaultServiceAccount: tt.defaultSA}
-			obj := ks("app")
-			obj.Spec.ServiceAccountName = tt.serviceAccount
+			targets := &Targets{HostConfig: host, DefaultServiceAccount: tt.defaultSA, UserAgent: "gitops-apiserver/kustomize-controller"}
+			obj := Ref{Namespace: "apps", ServiceAccountName: tt.serviceAccount}
 
 			cfg, key, err := targets.config(context.Background(), obj)
 			if err != nil {
@@ -140,7 +138,7 @@ func TestTargetsConfig_ImpersonatesTheServiceAccount(t *testing.T) {
 
 func TestTargetsConfig_SetsQPSAndBurst(t *testing.T) {
 	targets := &Targets{HostConfig: &rest.Config{Host: "https://127.0.0.1:1"}, QPS: 50, Burst: 100}
-	cfg, _, err := targets.config(context.Background(), ks("app"))
+	cfg, _, err := targets.config(context.Background(), Ref{Namespace: "apps"})
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
@@ -224,10 +222,8 @@ func TestTargetsConfig_ReadsKubeConfigFromSecret(t *testing.T) {
 				Data:       tt.data,
 			}
 			host := &rest.Config{Host: "https://127.0.0.1:1"}
-			targets := &Targets{HostConfig: host, Host: fake.NewSimpleClientset(secret)}
-			obj := ks("app")
-			obj.Spec.KubeConfig = tt.ref
-			obj.Spec.ServiceAccountName = tt.sa
+			targets := &Targets{HostConfig: host, Host: fake.NewSimpleClientset(secret), UserAgent: "gitops-apiserver/kustomize-controller"}
+			obj := Ref{Namespace: "apps", KubeConfig: tt.ref, ServiceAccountName: tt.sa}
 
 			cfg, key, err := targets.config(context.Background(), obj)
 			if tt.wantErr != "" {
