@@ -149,7 +149,7 @@ type HelmReleaseSpec struct {
 	WaitStrategy *WaitStrategy `json:"waitStrategy,omitempty"`
 }
 
-// DependencyReference names a HelmRelease this one depends on.
+// DependencyReference names a HelmRelease or Kustomization this one depends on.
 type DependencyReference struct {
 	// Name of the dependency.
 	Name string `json:"name"`
@@ -160,6 +160,10 @@ type DependencyReference struct {
 	// in place of the built-in Ready check.
 	// +optional
 	ReadyExpr string `json:"readyExpr,omitempty"`
+	// Kind of the dependency: HelmRelease or Kustomization; the dependent's own kind when
+	// empty. (An extension of Flux's API, which allows only the same kind.)
+	// +optional
+	Kind string `json:"kind,omitempty"`
 }
 
 // CommonMetadata holds labels and annotations added to release objects.

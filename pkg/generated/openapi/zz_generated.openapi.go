@@ -913,7 +913,7 @@ func schema_pkg_apis_helm_v2_DependencyReference(ref common.ReferenceCallback) c
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
 			SchemaProps: spec.SchemaProps{
-				Description: "DependencyReference names a HelmRelease this one depends on.",
+				Description: "DependencyReference names a HelmRelease or Kustomization this one depends on.",
 				Type:        []string{"object"},
 				Properties: map[string]spec.Schema{
 					"name": {
@@ -934,6 +934,13 @@ func schema_pkg_apis_helm_v2_DependencyReference(ref common.ReferenceCallback) c
 					"readyExpr": {
 						SchemaProps: spec.SchemaProps{
 							Description: "ReadyExpr is a CEL expression deciding readiness of the dependency, in place of the built-in Ready check.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind of the dependency: HelmRelease or Kustomization; the dependent's own kind when empty. (An extension of Flux's API, which allows only the same kind.)",
 							Type:        []string{"string"},
 							Format:      "",
 						},
@@ -5271,7 +5278,7 @@ func schema_pkg_apis_kustomize_v1_DependencyReference(ref common.ReferenceCallba
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
 			SchemaProps: spec.SchemaProps{
-				Description: "DependencyReference names a Kustomization this one depends on.",
+				Description: "DependencyReference names a Kustomization or HelmRelease this one depends on.",
 				Type:        []string{"object"},
 				Properties: map[string]spec.Schema{
 					"name": {
@@ -5292,6 +5299,13 @@ func schema_pkg_apis_kustomize_v1_DependencyReference(ref common.ReferenceCallba
 					"readyExpr": {
 						SchemaProps: spec.SchemaProps{
 							Description: "ReadyExpr is a CEL expression deciding readiness of the dependency, in place of the built-in Ready check.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind of the dependency: Kustomization or HelmRelease; the dependent's own kind when empty. (An extension of Flux's API, which allows only the same kind.)",
 							Type:        []string{"string"},
 							Format:      "",
 						},
@@ -6000,7 +6014,7 @@ func schema_pkg_apis_kustomize_v1beta2_DependencyReference(ref common.ReferenceC
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
 			SchemaProps: spec.SchemaProps{
-				Description: "DependencyReference names a Kustomization this one depends on.",
+				Description: "DependencyReference names a Kustomization or HelmRelease this one depends on.",
 				Type:        []string{"object"},
 				Properties: map[string]spec.Schema{
 					"name": {
@@ -6014,6 +6028,13 @@ func schema_pkg_apis_kustomize_v1beta2_DependencyReference(ref common.ReferenceC
 					"namespace": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Namespace of the dependency; the dependent's namespace when empty.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind of the dependency: Kustomization or HelmRelease; the dependent's own kind when empty. (An extension of Flux's API, which allows only the same kind.)",
 							Type:        []string{"string"},
 							Format:      "",
 						},

@@ -56,6 +56,9 @@ func validateSpec(spec *helm.HelmReleaseSpec, fld *field.Path) field.ErrorList {
 	for i, dep := range spec.DependsOn {
 		ref := common.NamespacedObjectReference{Name: dep.Name, Namespace: dep.Namespace}
 		errs = append(errs, commonvalidation.ValidateNamespacedObjectReference(ref, fld.Child("dependsOn").Index(i))...)
+		if dep.Kind != "" {
+			errs = append(errs, commonvalidation.ValidateEnum(dep.Kind, fld.Child("dependsOn").Index(i).Child("kind"), helm.HelmReleaseKind, "Kustomization")...)
+		}
 	}
 	errs = append(errs, validateDriftDetection(spec.DriftDetection, fld.Child("driftDetection"))...)
 	errs = append(errs, validateInstall(spec.Install, fld.Child("install"))...)

@@ -150,6 +150,13 @@ func TestValidateHelmRelease(t *testing.T) {
 			want:   []string{"FieldValueRequired spec.dependsOn[0].name"},
 		},
 		{
+			name: "dependsOn kind is HelmRelease or Kustomization",
+			mutate: func(hr *helm.HelmRelease) {
+				hr.Spec.DependsOn = []helm.DependencyReference{{Name: "a", Kind: "Kustomization"}, {Name: "b", Kind: "HelmRelease"}, {Name: "c", Kind: "GitRepository"}}
+			},
+			want: []string{"FieldValueNotSupported spec.dependsOn[2].kind"},
+		},
+		{
 			name: "kubeConfig needs a reference",
 			mutate: func(hr *helm.HelmRelease) {
 				hr.Spec.KubeConfig = &common.KubeConfigReference{}

@@ -150,7 +150,7 @@ type KustomizationSpec struct {
 	Ignore []IgnoreRule `json:"ignore,omitempty"`
 }
 
-// DependencyReference names a Kustomization this one depends on.
+// DependencyReference names a Kustomization or HelmRelease this one depends on.
 type DependencyReference struct {
 	// Name of the dependency.
 	Name string `json:"name"`
@@ -161,6 +161,10 @@ type DependencyReference struct {
 	// in place of the built-in Ready check.
 	// +optional
 	ReadyExpr string `json:"readyExpr,omitempty"`
+	// Kind of the dependency: Kustomization or HelmRelease; the dependent's own kind when
+	// empty. (An extension of Flux's API, which allows only the same kind.)
+	// +optional
+	Kind string `json:"kind,omitempty"`
 }
 
 // CommonMetadata holds labels and annotations added to applied objects.

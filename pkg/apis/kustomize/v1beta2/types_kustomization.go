@@ -142,13 +142,17 @@ type KustomizationSpec struct {
 	Components []string `json:"components,omitempty"`
 }
 
-// DependencyReference names a Kustomization this one depends on.
+// DependencyReference names a Kustomization or HelmRelease this one depends on.
 type DependencyReference struct {
 	// Name of the dependency.
 	Name string `json:"name"`
 	// Namespace of the dependency; the dependent's namespace when empty.
 	// +optional
 	Namespace string `json:"namespace,omitempty"`
+	// Kind of the dependency: Kustomization or HelmRelease; the dependent's own kind when
+	// empty. (An extension of Flux's API, which allows only the same kind.)
+	// +optional
+	Kind string `json:"kind,omitempty"`
 }
 
 // CommonMetadata holds labels and annotations added to applied objects.

@@ -202,6 +202,7 @@ func autoConvert_kustomize_Decryption_To_v1beta2_Decryption(in *kustomize.Decryp
 func autoConvert_v1beta2_DependencyReference_To_kustomize_DependencyReference(in *DependencyReference, out *kustomize.DependencyReference, s conversion.Scope) error {
 	out.Name = in.Name
 	out.Namespace = in.Namespace
+	out.Kind = in.Kind
 	return nil
 }
 
@@ -214,6 +215,7 @@ func autoConvert_kustomize_DependencyReference_To_v1beta2_DependencyReference(in
 	out.Name = in.Name
 	out.Namespace = in.Namespace
 	// WARNING: in.ReadyExpr requires manual conversion: does not exist in peer-type
+	out.Kind = in.Kind
 	return nil
 }
 

@@ -91,6 +91,9 @@ func validateDependsOn(deps []kustomize.DependencyReference, fld *field.Path) fi
 	for i, dep := range deps {
 		ref := common.NamespacedObjectReference{Name: dep.Name, Namespace: dep.Namespace}
 		errs = append(errs, commonvalidation.ValidateNamespacedObjectReference(ref, fld.Index(i))...)
+		if dep.Kind != "" {
+			errs = append(errs, commonvalidation.ValidateEnum(dep.Kind, fld.Index(i).Child("kind"), kustomize.KustomizationKind, "HelmRelease")...)
+		}
 	}
 	return errs
 }

@@ -119,6 +119,13 @@ func TestValidateKustomization(t *testing.T) {
 			want:   []string{"FieldValueRequired spec.dependsOn[0].name"},
 		},
 		{
+			name: "dependsOn kind is Kustomization or HelmRelease",
+			mutate: func(k *kustomize.Kustomization) {
+				k.Spec.DependsOn = []kustomize.DependencyReference{{Name: "a", Kind: "HelmRelease"}, {Name: "b", Kind: "Kustomization"}, {Name: "c", Kind: "Bucket"}}
+			},
+			want: []string{"FieldValueNotSupported spec.dependsOn[2].kind"},
+		},
+		{
 			name:   "decryption provider sops only",
 			mutate: func(k *kustomize.Kustomization) { k.Spec.Decryption = &kustomize.Decryption{Provider: "vault"} },
 			want:   []string{"FieldValueNotSupported spec.decryption.provider"},

@@ -21,7 +21,7 @@ package v2
 // DependencyReferenceApplyConfiguration represents a declarative configuration of the DependencyReference type for use
 // with apply.
 //
-// DependencyReference names a HelmRelease this one depends on.
+// DependencyReference names a HelmRelease or Kustomization this one depends on.
 type DependencyReferenceApplyConfiguration struct {
 	// Name of the dependency.
 	Name *string `json:"name,omitempty"`
@@ -30,6 +30,9 @@ type DependencyReferenceApplyConfiguration struct {
 	// ReadyExpr is a CEL expression deciding readiness of the dependency,
 	// in place of the built-in Ready check.
 	ReadyExpr *string `json:"readyExpr,omitempty"`
+	// Kind of the dependency: HelmRelease or Kustomization; the dependent's own kind when
+	// empty. (An extension of Flux's API, which allows only the same kind.)
+	Kind *string `json:"kind,omitempty"`
 }
 
 // DependencyReferenceApplyConfiguration constructs a declarative configuration of the DependencyReference type for use with
@@ -59,5 +62,13 @@ func (b *DependencyReferenceApplyConfiguration) WithNamespace(value string) *Dep
 // If called multiple times, the ReadyExpr field is set to the value of the last call.
 func (b *DependencyReferenceApplyConfiguration) WithReadyExpr(value string) *DependencyReferenceApplyConfiguration {
 	b.ReadyExpr = &value
+	return b
+}
+
+// WithKind sets the Kind field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Kind field is set to the value of the last call.
+func (b *DependencyReferenceApplyConfiguration) WithKind(value string) *DependencyReferenceApplyConfiguration {
+	b.Kind = &value
 	return b
 }

@@ -21,12 +21,15 @@ package v1beta2
 // DependencyReferenceApplyConfiguration represents a declarative configuration of the DependencyReference type for use
 // with apply.
 //
-// DependencyReference names a Kustomization this one depends on.
+// DependencyReference names a Kustomization or HelmRelease this one depends on.
 type DependencyReferenceApplyConfiguration struct {
 	// Name of the dependency.
 	Name *string `json:"name,omitempty"`
 	// Namespace of the dependency; the dependent's namespace when empty.
 	Namespace *string `json:"namespace,omitempty"`
+	// Kind of the dependency: Kustomization or HelmRelease; the dependent's own kind when
+	// empty. (An extension of Flux's API, which allows only the same kind.)
+	Kind *string `json:"kind,omitempty"`
 }
 
 // DependencyReferenceApplyConfiguration constructs a declarative configuration of the DependencyReference type for use with
@@ -48,5 +51,13 @@ func (b *DependencyReferenceApplyConfiguration) WithName(value string) *Dependen
 // If called multiple times, the Namespace field is set to the value of the last call.
 func (b *DependencyReferenceApplyConfiguration) WithNamespace(value string) *DependencyReferenceApplyConfiguration {
 	b.Namespace = &value
+	return b
+}
+
+// WithKind sets the Kind field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Kind field is set to the value of the last call.
+func (b *DependencyReferenceApplyConfiguration) WithKind(value string) *DependencyReferenceApplyConfiguration {
+	b.Kind = &value
 	return b
 }
