@@ -121,6 +121,7 @@ func TestArtifacts_OfObjectsDeletedWhileWorkersWereDownAreSwept(t *testing.T) {
 	ns := namespace(t, "sweep")
 	srv := gitserver.NewHTTP(t, gitserver.HTTPOptions{})
 	srv.CreateRepo(t, "app").Commit(t, map[string]string{"a.yaml": "kind: ConfigMap\n"}, "one")
+	kubectl(t, "create", "secret", "generic", "git-auth", "-n", ns, "--from-literal=username=flux", "--from-literal=password=unused")
 	apply(t, gitRepositoryFrom(ns, "gone", srv.URL("app"), "branch: main"))
 	apply(t, gitRepositoryFrom(ns, "kept", srv.URL("app"), "branch: main"))
 	dir := func(name string) string {
