@@ -41,6 +41,9 @@ func (m *Manager) helmChartController(w sourceWorkers) (Controller, error) {
 			GetBucket: func(namespace, name string) (*sourcev1.Bucket, error) {
 				return buckets.Lister().Buckets(namespace).Get(name)
 			},
+			ListHelmRepositories: func(namespace string) ([]*sourcev1.HelmRepository, error) {
+				return repos.Lister().HelmRepositories(namespace).List(labels.Everything())
+			},
 		})
 	if err != nil {
 		return nil, err

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/helm/helmtest"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/oci/ocitest"
 	"github.com/gitops-apiserver/gitops-apiserver/test/gitserver"
 )
 
@@ -277,5 +279,96 @@ func TestHelm_ChartPackagedFromGitRepository(t *testing.T) {
 	waitForObject(t, "helmcharts", ns, "app", 60*time.Second, "Ready at "+want+" (interval is 1m)", revisionIs(want))
 	if got := artifactFiles(t, ns, "helmcharts", "app")["app/values.yaml"]; got != "image:\n  repo: app\n  tag: prod2\nreplicas: 1\n" {
 		t.Errorf("app/values.yaml after the new commit = %q", got)
+	}
+}
+
+// TestHelm_ChartFromOCIHelmRepository pulls a chart from an OCI registry on
+// loopback through a HelmRepository of type oci (a static object, as in
+// Flux since v1.2) with a docker-registry Secret: the highest version in
+// the range is the artifact, a new tag is pulled after /reconcile, and the
+// HelmRepository itself never gets a status.
+func TestHelm_ChartFromOCIHelmRepository(t *testing.T) {
+	const password = "oci-helm-Pass-77"
+	reg := ocitest.NewRegistry(t, ocitest.Options{Username: "flux", Password: password})
+	push := helmtest.PushOptions{Username: "flux", Password: password}
+	for _, v := range []string{"1.0.0", "1.1.0", "2.0.0"} {
+		helmtest.Push(t, reg.Host, "charts", helmtest.SimpleChart(t, "app", v), push)
+	}
+	ns := namespace(t, "it-helm-oci")
+	kubectl(t, "create", "secret", "docker-registry", "oci-auth", "-n", ns,
+		"--docker-server="+reg.Host, "--docker-username=flux", "--docker-password="+password)
+	apply(t, fmt.Sprintf(`apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata:
+  name: oci
+  namespace: %s
+spec:
+  type: oci
+  insecure: true
+  interval: 1m
+  url: %s
+  secretRef:
+    name: oci-auth
+`, ns, reg.URL("charts")))
+	apply(t, helmChartFrom(ns, "app", "app", ">=1.0.0 <2.0.0", "oci"))
+
+	chart := waitForObject(t, "helmcharts", ns, "app", 90*time.Second, "Ready at 1.1.0", revisionIs("1.1.0"))
+	if _, reason, msg := condition(chart, "Ready"); reason != "ChartPullSucceeded" || msg != "pulled 'app' chart with version '1.1.0'" {
+		t.Errorf("HelmChart Ready reason %q message %q", reason, msg)
+	}
+	checkChartArtifact(t, chart, ns, "app", "1.1.0")
+	if repo := getObject(t, "helmrepositories", ns, "oci"); nested(repo, "status", "artifact", "revision") != "" || nested(repo, "status", "url") != "" {
+		t.Errorf("an oci HelmRepository has an artifact: %v", repo["status"])
+	} else if _, reason, _ := condition(repo, "Ready"); reason != "" {
+		t.Errorf("an oci HelmRepository has conditions: %v", repo["status"])
+	}
+
+	helmtest.Push(t, reg.Host, "charts", helmtest.SimpleChart(t, "app", "1.2.0"), push)
+	requestReconcile(t, ns, "helmcharts", "app", "")
+	chart = waitForObject(t, "helmcharts", ns, "app", 30*time.Second, "Ready at 1.2.0 (interval is 1m)", revisionIs("1.2.0"))
+	checkChartArtifact(t, chart, ns, "app", "1.2.0")
+	if strings.Contains(kubectl(t, "get", "helmcharts", "-n", ns, "app", "-o", "yaml"), password) {
+		t.Error("the password shows in the HelmChart")
+	}
+}
+
+// TestHelm_ChartFromGitRepositoryBuildsDependencies packages a chart of a
+// GitRepository whose dependency is not vendored: it is downloaded from a
+// Helm repository behind basic auth with the credentials of the
+// HelmRepository of the namespace that has that URL, as in Flux.
+func TestHelm_ChartFromGitRepositoryBuildsDependencies(t *testing.T) {
+	helmSrv := newHelmRepoServer(t, "dep-user", "dep-Pass-19")
+	helmSrv.publish(t, "redis", "1.3.0")
+	gitSrv := gitserver.NewHTTP(t, gitserver.HTTPOptions{Username: "flux", Password: "pw"})
+	repo := gitSrv.CreateRepo(t, "charts")
+	repo.Commit(t, map[string]string{
+		"charts/app/Chart.yaml": "apiVersion: v2\nname: app\nversion: 0.2.0\ndependencies:\n" +
+			"- name: redis\n  version: ^1.0.0\n  repository: " + helmSrv.URL + "/charts\n",
+		"charts/app/templates/cm.yaml": "kind: ConfigMap\n",
+	}, "chart with a dependency")
+	ns := namespace(t, "it-helm-deps")
+	kubectl(t, "create", "secret", "generic", "git-auth", "-n", ns, "--from-literal=username=flux", "--from-literal=password=pw")
+	kubectl(t, "create", "secret", "generic", "helm-auth", "-n", ns, "--from-literal=username=dep-user", "--from-literal=password=dep-Pass-19")
+	apply(t, helmRepositoryFrom(ns, "deps", helmSrv.URL+"/charts/"))
+	apply(t, gitRepositoryFrom(ns, "charts", gitSrv.URL("charts"), "branch: main"))
+	apply(t, fmt.Sprintf(`apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmChart
+metadata:
+  name: app
+  namespace: %s
+spec:
+  interval: 1m
+  chart: charts/app
+  sourceRef:
+    kind: GitRepository
+    name: charts
+`, ns))
+	chart := waitForObject(t, "helmcharts", ns, "app", 90*time.Second, "Ready at 0.2.0", revisionIs("0.2.0"))
+	if _, reason, msg := condition(chart, "Ready"); reason != "ChartPackageSucceeded" || msg != "packaged 'app' chart with version '0.2.0'" {
+		t.Errorf("Ready reason %q message %q", reason, msg)
+	}
+	files := artifactFiles(t, ns, "helmcharts", "app")
+	if !strings.Contains(files["app/charts/redis/Chart.yaml"], "version: 1.3.0") || files["app/templates/cm.yaml"] == "" {
+		t.Errorf("artifact files %v", files)
 	}
 }

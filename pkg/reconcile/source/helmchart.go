@@ -3,8 +3,10 @@ package source
 import (
 	"context"
 	"errors"
+	"os"
 	"time"
 
+	repov1 "helm.sh/helm/v4/pkg/repo/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -12,7 +14,7 @@ import (
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source"
 	sourcev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
-	"github.com/gitops-apiserver/gitops-apiserver/pkg/helmrepo"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/helm"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 )
@@ -24,14 +26,20 @@ const (
 	helmChartSourceRetryAfter = 10 * time.Second
 )
 
-// HelmChartReconciler turns a HelmChart whose source is an HTTP/S
-// HelmRepository into an artifact of the chart version it selects: the
-// packaged chart (.tgz) as the repository serves it (re-packaged with its
-// values replaced when spec.valuesFiles is set), revision the chart version
-// (Flux's ChartVersion strategy); and a HelmChart whose source is a
-// GitRepository or Bucket into the chart packaged from a directory of the
-// source's artifact (see helmchart_build.go). OCI repositories, chart
-// verification and dependencies that need downloading are not supported yet.
+// HelmChartReconciler turns a HelmChart into an artifact, a packaged chart
+// (.tgz):
+//   - from an HTTP/S HelmRepository, the version selected in its stored
+//     index, as the repository serves it;
+//   - from a HelmRepository of type oci, the version resolved against the
+//     registry's tags, as the registry serves it (helmchart_oci.go);
+//   - from a GitRepository or Bucket, the chart directory of the source's
+//     artifact packaged, its missing dependencies built
+//     (helmchart_build.go).
+//
+// Pulled charts are re-packaged with their values replaced when
+// spec.valuesFiles is set. The revision is the chart version (Flux's
+// ChartVersion strategy) or, for spec.reconcileStrategy Revision, the
+// version stamped with the source revision. spec.verify is not supported.
 type HelmChartReconciler struct {
 	// Env is shared by the source controllers; Events is set once the
 	// workers start.
@@ -41,6 +49,10 @@ type HelmChartReconciler struct {
 	// GetGitRepository and GetBucket read the other kinds of source.
 	GetGitRepository func(namespace, name string) (*sourcev1.GitRepository, error)
 	GetBucket        func(namespace, name string) (*sourcev1.Bucket, error)
+	// ListHelmRepositories lists the HelmRepositories of a namespace: the
+	// dependencies of a chart built from a directory use the credentials
+	// of the one with their repository's URL, as in Flux (nil: none).
+	ListHelmRepositories func(namespace string) ([]*sourcev1.HelmRepository, error)
 }
 
 var _ loop.Reconciler[*sourcev1.HelmChart] = &HelmChartReconciler{}
@@ -68,39 +80,56 @@ func (r *HelmChartReconciler) reconcile(ctx context.Context, obj *sourcev1.HelmC
 	if err != nil {
 		return "", r.fetchFailed(obj, err)
 	}
+	if repo.Spec.Type == source.HelmRepositoryTypeOCI {
+		return r.reconcileFromRegistry(ctx, obj, repo)
+	}
 	index, err := r.index(repo)
 	if err != nil {
 		return "", r.fetchFailed(obj, err)
 	}
-	cv, err := index.Select(obj.Spec.Chart, obj.Spec.Version)
+	cv, err := helm.SelectVersion(index, obj.Spec.Chart, obj.Spec.Version)
 	if err != nil {
 		// The repository may publish the chart later: retried.
 		return "", r.fetchFailed(obj, loop.Failf(chartPullErrorReason, "HelmRepository '%s/%s': %w", repo.Namespace, repo.Name, err))
 	}
-	msg := chartMessage(obj, obj.Spec.Chart, cv.Version)
-	if a := obj.Status.Artifact; a != nil && a.Revision == cv.Version && obj.Status.ObservedChartName == obj.Spec.Chart &&
-		obj.Status.ObservedGeneration == obj.Generation && r.Store.Exists(a.Path) {
+	if msg, ok := r.unchanged(obj, cv.Version); ok {
 		obj.Status.ObservedSourceArtifactRevision = repo.Status.Artifact.Revision
-		apimeta.RemoveStatusCondition(&obj.Status.Conditions, source.FetchFailedCondition)
 		return msg, nil
 	}
 
-	client, err := r.helmClient(ctx, repo.Namespace, &repo.Spec)
+	client, err := r.helmRepository(ctx, repo.Namespace, &repo.Spec)
 	if err != nil {
 		return "", r.fetchFailed(obj, err)
 	}
 	data, err := client.FetchChart(ctx, cv)
 	if err == nil {
-		err = checkChart(data, obj.Spec.Chart, cv.Version)
+		err = helm.CheckChart(data, obj.Spec.Chart, cv.Version)
 	}
 	if err != nil {
 		return "", r.fetchFailed(obj, chartError(err, "failed to pull chart '%s' version %s", obj.Spec.Chart, cv.Version))
 	}
-	apimeta.RemoveStatusCondition(&obj.Status.Conditions, source.FetchFailedCondition)
+	return r.pulled(ctx, obj, builtChart{name: obj.Spec.Chart, version: cv.Version, data: data, sourceRevision: repo.Status.Artifact.Revision})
+}
 
-	out := builtChart{name: obj.Spec.Chart, version: cv.Version, data: data, sourceRevision: repo.Status.Artifact.Revision,
-		reason: source.ChartPullSucceededReason, message: msg}
+// unchanged reports whether the stored artifact already is this version of
+// the chart for this generation; it returns the Ready message if so.
+func (r *HelmChartReconciler) unchanged(obj *sourcev1.HelmChart, version string) (string, bool) {
+	a := obj.Status.Artifact
+	if a == nil || a.Revision != version || obj.Status.ObservedChartName != obj.Spec.Chart ||
+		obj.Status.ObservedGeneration != obj.Generation || !r.Store.Exists(a.Path) {
+		return "", false
+	}
+	apimeta.RemoveStatusCondition(&obj.Status.Conditions, source.FetchFailedCondition)
+	return chartMessage(obj, obj.Spec.Chart, version), true
+}
+
+// pulled stores a chart pulled from a repository or registry, with its
+// values replaced first when spec.valuesFiles is set.
+func (r *HelmChartReconciler) pulled(ctx context.Context, obj *sourcev1.HelmChart, out builtChart) (string, error) {
+	apimeta.RemoveStatusCondition(&obj.Status.Conditions, source.FetchFailedCondition)
+	out.reason, out.message = source.ChartPullSucceededReason, chartMessage(obj, out.name, out.version)
 	if len(obj.Spec.ValuesFiles) > 0 {
+		var err error
 		if out, err = r.withValues(obj, out); err != nil {
 			return "", r.fetchFailed(obj, err)
 		}
@@ -109,7 +138,7 @@ func (r *HelmChartReconciler) reconcile(ctx context.Context, obj *sourcev1.HelmC
 }
 
 // chartMessage is Flux's Ready message: a chart is "pulled" when it is
-// stored as the HelmRepository serves it, "packaged" when it was built.
+// stored as the repository serves it, "packaged" when it was built.
 func chartMessage(obj *sourcev1.HelmChart, chart, version string) string {
 	verb := "pulled"
 	if chartReason(obj) == source.ChartPackageSucceededReason {
@@ -139,7 +168,8 @@ func unsupportedChart(obj *sourcev1.HelmChart) error {
 	return nil
 }
 
-// repository reads the source and waits until it has an index artifact.
+// repository reads the source and, unless it is of type oci (a static
+// object), waits until it has an index artifact.
 func (r *HelmChartReconciler) repository(obj *sourcev1.HelmChart) (*sourcev1.HelmRepository, error) {
 	ns, name := obj.Namespace, obj.Spec.SourceRef.Name
 	repo, err := r.GetHelmRepository(ns, name)
@@ -149,7 +179,7 @@ func (r *HelmChartReconciler) repository(obj *sourcev1.HelmChart) (*sourcev1.Hel
 	case err != nil:
 		return nil, loop.Failf(sourceUnavailableReason, "failed to get HelmRepository '%s/%s': %w", ns, name, err)
 	case repo.Spec.Type == source.HelmRepositoryTypeOCI:
-		return nil, loop.Stallf(chartPullErrorReason, "HelmRepository '%s/%s' is of type oci: OCI Helm charts are not supported yet", ns, name)
+		return repo, nil
 	case repo.Status.Artifact == nil:
 		return nil, loop.Waitf(sourceUnavailableReason, helmChartSourceRetryAfter, "HelmRepository '%s/%s' has no artifact yet", ns, name)
 	}
@@ -157,7 +187,7 @@ func (r *HelmChartReconciler) repository(obj *sourcev1.HelmChart) (*sourcev1.Hel
 }
 
 // index reads the repository's index from its stored artifact.
-func (r *HelmChartReconciler) index(repo *sourcev1.HelmRepository) (*helmrepo.Index, error) {
+func (r *HelmChartReconciler) index(repo *sourcev1.HelmRepository) (*repov1.IndexFile, error) {
 	rc, _, err := r.Store.OpenFor(artifact.Key{Kind: source.HelmRepositoryKind, Namespace: repo.Namespace, Name: repo.Name}, repo.Status.Artifact.Path)
 	if errors.Is(err, artifact.ErrNotFound) {
 		// The HelmRepository worker stores it again on its next run.
@@ -167,27 +197,21 @@ func (r *HelmChartReconciler) index(repo *sourcev1.HelmRepository) (*helmrepo.In
 		return nil, loop.Failf(source.ReadOperationFailedReason, "failed to open the index of HelmRepository '%s/%s': %w", repo.Namespace, repo.Name, err)
 	}
 	defer rc.Close()
-	index, err := helmrepo.ReadIndexArchive(rc, r.MaxFetchSize)
+	dir, err := os.MkdirTemp(r.TmpDir, "helmindex-")
+	if err != nil {
+		return nil, loop.Failf(source.StorageOperationFailedCondition, "failed to create a working directory: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	index, err := helm.ReadIndexArchive(rc, helm.DefaultMaxIndexSize, dir)
 	if err != nil {
 		return nil, loop.Failf(source.ReadOperationFailedReason, "failed to read the index of HelmRepository '%s/%s': %w", repo.Namespace, repo.Name, err)
 	}
 	return index, nil
 }
 
-// checkChart makes sure data is the chart the index promised.
-func checkChart(data []byte, chart, version string) error {
-	md, err := helmrepo.ReadChartMetadata(data)
-	if err != nil {
-		return err
-	}
-	if md.Name != chart || md.Version != version {
-		return errors.New("the archive holds chart '" + md.Name + "' version " + md.Version + ", not what the index lists")
-	}
-	return nil
-}
-
+// chartError gives a failed pull Flux's reason.
 func chartError(err error, format string, args ...interface{}) error {
-	if errors.Is(err, helmrepo.ErrAuthentication) {
+	if errors.Is(err, helm.ErrAuthentication) {
 		return loop.Failf(source.AuthenticationFailedReason, format+": %w", append(args, err)...)
 	}
 	return loop.Failf(chartPullErrorReason, format+": %w", append(args, err)...)

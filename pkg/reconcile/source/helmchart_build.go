@@ -16,7 +16,7 @@ import (
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source"
 	sourcev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
-	"github.com/gitops-apiserver/gitops-apiserver/pkg/helmchart"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/helm"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 )
 
@@ -31,7 +31,10 @@ type builtChart struct {
 }
 
 // reconcileFromSource packages the chart at spec.chart inside the artifact
-// of a GitRepository or Bucket, as Flux's local chart builder does.
+// of a GitRepository or Bucket, as Flux's local chart builder does:
+// dependencies not vendored in its charts/ directory are downloaded (with
+// the credentials of the HelmRepository of this namespace that has their
+// repository's URL) or packaged from file:// paths inside the source.
 func (r *HelmChartReconciler) reconcileFromSource(ctx context.Context, obj *sourcev1.HelmChart) (string, error) {
 	kind, ns, name := obj.Spec.SourceRef.Kind, obj.Namespace, obj.Spec.SourceRef.Name
 	src, err := r.sourceArtifact(obj)
@@ -45,24 +48,29 @@ func (r *HelmChartReconciler) reconcileFromSource(ctx context.Context, obj *sour
 		return chartMessage(obj, obj.Status.ObservedChartName, a.Revision), nil
 	}
 
-	dir, err := os.MkdirTemp(r.TmpDir, "helmchart-")
+	work, err := os.MkdirTemp(r.TmpDir, "helmchart-")
 	if err != nil {
 		return "", loop.Failf(source.StorageOperationFailedCondition, "failed to create a working directory: %w", err)
 	}
-	defer os.RemoveAll(dir)
+	defer os.RemoveAll(work)
+	dir := filepath.Join(work, "source")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return "", loop.Failf(source.StorageOperationFailedCondition, "failed to create a working directory: %w", err)
+	}
 	if err := r.extractSource(kind, ns, name, src, dir); err != nil {
 		return "", r.fetchFailed(obj, err)
 	}
-	chartDir, err := helmchart.SecureJoin(dir, obj.Spec.Chart)
+	chartDir, err := helm.SecureJoin(dir, obj.Spec.Chart)
 	if err != nil {
 		return "", r.fetchFailed(obj, loop.Stallf(chartPullErrorReason, "spec.chart: %v", err))
 	}
-	opts := helmchart.Options{ValuesFiles: obj.Spec.ValuesFiles, ValuesRoot: dir,
-		IgnoreMissingValuesFiles: obj.Spec.IgnoreMissingValuesFiles, MaxSize: r.MaxFetchSize}
+	opts := helm.BuildOptions{ValuesFiles: obj.Spec.ValuesFiles, ValuesRoot: dir,
+		IgnoreMissingValuesFiles: obj.Spec.IgnoreMissingValuesFiles, MaxSize: r.MaxFetchSize, WorkDir: work,
+		Dependencies: r.dependencyOptions(ctx, ns, dir)}
 	if obj.Spec.ReconcileStrategy == source.ReconcileStrategyRevision {
 		opts.SourceRevision = src.Revision
 	}
-	res, err := helmchart.Build(chartDir, opts)
+	res, err := helm.BuildDir(ctx, chartDir, opts)
 	if err != nil {
 		return "", r.fetchFailed(obj, buildError(err, "failed to package chart '%s' from %s '%s/%s'", obj.Spec.Chart, kind, ns, name))
 	}
@@ -71,20 +79,61 @@ func (r *HelmChartReconciler) reconcileFromSource(ctx context.Context, obj *sour
 		valuesFiles: res.ValuesFiles, reason: source.ChartPackageSucceededReason, message: chartMessage(obj, res.Name, res.Version)})
 }
 
+// dependencyOptions say how chart dependencies reach their repositories:
+// with the credentials of the HelmRepository of namespace ns whose URL is
+// the dependency's repository (of type oci for oci:// URLs), else
+// anonymously, as Flux does. Only this namespace's HelmRepositories count.
+func (r *HelmChartReconciler) dependencyOptions(ctx context.Context, ns, sourceRoot string) *helm.DependencyOptions {
+	return &helm.DependencyOptions{
+		SourceRoot: sourceRoot,
+		Repository: func(u string) (helm.RepositoryOptions, error) {
+			repo, err := r.repositoryWithURL(ns, u, false)
+			if err != nil || repo == nil {
+				return helm.RepositoryOptions{URL: u, Timeout: helm.DefaultTimeout, MaxSize: r.MaxFetchSize, UserAgent: helmUserAgent}, err
+			}
+			return r.helmRepositoryOptions(ctx, ns, &repo.Spec)
+		},
+		Registry: func(u string) (helm.RegistryHost, error) {
+			repo, err := r.repositoryWithURL(ns, u, true)
+			if err != nil || repo == nil {
+				return helm.RegistryHost{}, err
+			}
+			return r.registryHost(ctx, ns, &repo.Spec)
+		},
+		Timeout: helm.DefaultTimeout, MaxSize: r.MaxFetchSize, UserAgent: helmUserAgent,
+	}
+}
+
+// repositoryWithURL is the HelmRepository of namespace ns with URL u (the
+// first by name when several have it), or nil.
+func (r *HelmChartReconciler) repositoryWithURL(ns, u string, oci bool) (*sourcev1.HelmRepository, error) {
+	if r.ListHelmRepositories == nil {
+		return nil, nil
+	}
+	repos, err := r.ListHelmRepositories(ns)
+	if err != nil {
+		return nil, loop.Failf(sourceUnavailableReason, "failed to list the HelmRepositories of namespace '%s': %w", ns, err)
+	}
+	var found *sourcev1.HelmRepository
+	for _, repo := range repos {
+		if (repo.Spec.Type == source.HelmRepositoryTypeOCI) == oci && sameRepositoryURL(repo.Spec.URL, u) &&
+			(found == nil || repo.Name < found.Name) {
+			found = repo
+		}
+	}
+	return found, nil
+}
+
 // withValues re-packages a chart pulled from a HelmRepository with its
 // values replaced by spec.valuesFiles (paths inside the chart, as in Flux).
 func (r *HelmChartReconciler) withValues(obj *sourcev1.HelmChart, in builtChart) (builtChart, error) {
-	dir, err := os.MkdirTemp(r.TmpDir, "helmchart-")
+	work, err := os.MkdirTemp(r.TmpDir, "helmchart-")
 	if err != nil {
 		return in, loop.Failf(source.StorageOperationFailedCondition, "failed to create a working directory: %w", err)
 	}
-	defer os.RemoveAll(dir)
-	if err := artifact.Extract(bytes.NewReader(in.data), dir, artifact.ExtractOptions{MaxSize: r.MaxFetchSize}); err != nil {
-		return in, loop.Failf(chartPullErrorReason, "failed to unpack chart '%s' version %s: %w", in.name, in.version, err)
-	}
-	chartDir := filepath.Join(dir, in.name)
-	res, err := helmchart.Build(chartDir, helmchart.Options{ValuesFiles: obj.Spec.ValuesFiles, ValuesRoot: chartDir,
-		IgnoreMissingValuesFiles: obj.Spec.IgnoreMissingValuesFiles, MaxSize: r.MaxFetchSize})
+	defer os.RemoveAll(work)
+	res, err := helm.BuildArchive(in.data, helm.BuildOptions{ValuesFiles: obj.Spec.ValuesFiles,
+		IgnoreMissingValuesFiles: obj.Spec.IgnoreMissingValuesFiles, MaxSize: r.MaxFetchSize, WorkDir: work})
 	if err != nil {
 		return in, buildError(err, "failed to package chart '%s' version %s", in.name, in.version)
 	}
@@ -93,12 +142,25 @@ func (r *HelmChartReconciler) withValues(obj *sourcev1.HelmChart, in builtChart)
 	return in, nil
 }
 
-// buildError stalls on what only a change to the chart or the spec fixes.
+// buildError stalls on what only a change to the chart or the spec fixes;
+// an error that has a reason already (a Secret of a dependency's
+// HelmRepository, say) keeps it.
 func buildError(err error, format string, args ...interface{}) error {
-	if errors.Is(err, helmchart.ErrDependenciesNotBuilt) || errors.Is(err, helmchart.ErrUnsafePath) {
-		return loop.Stallf(chartPullErrorReason, format+": %v", append(args, err)...)
+	args = append(args, err)
+	outcome, reason := loop.Classify(err, "")
+	switch {
+	case outcome == loop.Stalled || errors.Is(err, helm.ErrDependency) || errors.Is(err, helm.ErrUnsafePath):
+		if reason == "" {
+			reason = chartPullErrorReason
+		}
+		return loop.Stallf(reason, format+": %w", args...)
+	case reason != "":
+	case errors.Is(err, helm.ErrAuthentication):
+		reason = source.AuthenticationFailedReason
+	default:
+		reason = chartPullErrorReason
 	}
-	return loop.Failf(chartPullErrorReason, format+": %w", append(args, err)...)
+	return loop.Failf(reason, format+": %w", args...)
 }
 
 // sourceArtifact reads the GitRepository or Bucket and waits until it has

@@ -14,7 +14,7 @@ import (
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source"
 	sourcev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
-	"github.com/gitops-apiserver/gitops-apiserver/pkg/helmrepo"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/helm"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 )
@@ -63,15 +63,22 @@ func helmRepositoryKey(obj *sourcev1.HelmRepository) artifact.Key {
 // reconcile fetches the index and stores it when its revision changed; it
 // returns the Ready message on success. On failure the last artifact stays.
 func (r *HelmRepositoryReconciler) reconcile(ctx context.Context, obj *sourcev1.HelmRepository) (string, error) {
-	client, err := r.helmClient(ctx, obj.Namespace, &obj.Spec)
+	client, err := r.helmRepository(ctx, obj.Namespace, &obj.Spec)
 	if err != nil {
 		return "", r.fetchFailed(obj, err)
 	}
-	index, raw, err := client.FetchIndex(ctx)
+	// The index is stored as served (all of its fields, not only those
+	// this server reads), as index.yaml in the archive.
+	dir, err := os.MkdirTemp(r.TmpDir, "helmrepo-")
+	if err != nil {
+		return "", loop.Failf(source.StorageOperationFailedCondition, "failed to create a working directory: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	index, err := client.FetchIndex(ctx, filepath.Join(dir, helm.IndexFile))
 	if err != nil {
 		return "", r.fetchFailed(obj, helmError(err, "failed to fetch Helm repository index from '%s'", obj.Spec.URL))
 	}
-	revision := index.Revision()
+	revision := helm.Revision(index)
 	if a := obj.Status.Artifact; a != nil && a.Revision == revision && obj.Status.ObservedGeneration == obj.Generation && r.Store.Exists(a.Path) {
 		apimeta.RemoveStatusCondition(&obj.Status.Conditions, source.FetchFailedCondition)
 		return storedMessage(revision), nil
@@ -79,7 +86,7 @@ func (r *HelmRepositoryReconciler) reconcile(ctx context.Context, obj *sourcev1.
 	apimeta.RemoveStatusCondition(&obj.Status.Conditions, source.FetchFailedCondition)
 
 	key := helmRepositoryKey(obj)
-	stored, err := r.storeIndex(ctx, key, raw)
+	stored, err := r.Store.Put(ctx, key, dir, artifact.ArchiveOptions{MaxSize: r.MaxFetchSize})
 	if err != nil {
 		return "", storageFailed(&obj.Status.Conditions, obj.Generation, "failed to store the index of revision %s: %w", revision, err)
 	}
@@ -95,29 +102,15 @@ func (r *HelmRepositoryReconciler) reconcile(ctx context.Context, obj *sourcev1.
 	return msg, nil
 }
 
-// storeIndex archives the index as served (all of its fields, not only
-// those this server reads) as index.yaml.
-func (r *HelmRepositoryReconciler) storeIndex(ctx context.Context, key artifact.Key, data []byte) (*artifact.Artifact, error) {
-	dir, err := os.MkdirTemp(r.TmpDir, "helmrepo-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	if err := os.WriteFile(filepath.Join(dir, helmrepo.IndexFile), data, 0o644); err != nil {
-		return nil, err
-	}
-	return r.Store.Put(ctx, key, dir, artifact.ArchiveOptions{MaxSize: r.MaxFetchSize})
-}
-
 func (r *HelmRepositoryReconciler) fetchFailed(obj *sourcev1.HelmRepository, err error) error {
 	apimeta.SetStatusCondition(&obj.Status.Conditions, metav1.Condition{Type: source.FetchFailedCondition, Status: metav1.ConditionTrue,
 		Reason: reasonOf(err, source.IndexationFailedReason), Message: err.Error(), ObservedGeneration: obj.Generation})
 	return err
 }
 
-// helmError maps pkg/helmrepo errors to loop errors with Flux's reasons.
+// helmError maps pkg/helm errors to loop errors with Flux's reasons.
 func helmError(err error, format string, args ...interface{}) error {
-	if errors.Is(err, helmrepo.ErrAuthentication) {
+	if errors.Is(err, helm.ErrAuthentication) {
 		return loop.Failf(source.AuthenticationFailedReason, format+": %w", append(args, err)...)
 	}
 	return loop.Failf(source.IndexationFailedReason, format+": %w", append(args, err)...)
