@@ -3,7 +3,8 @@
 # kube-apiserver, kube-controller-manager, kube-scheduler and kubectl (Go
 # module k8s.io/kubernetes) and an embed-based etcd, from hack/tools/go.mod;
 # the simulated node kwok (sigs.k8s.io/kwok, its own go.mod) and its "fast"
-# stage files (pods become Ready at once, Job pods complete, deletes finish).
+# stage files (pods become Ready at once, Job pods complete, deletes finish)
+# with ours (hack/kwok: Helm test pods complete, a pod can be made to fail).
 # The binaries are cached in _output/bin with a stamp of this script and
 # hack/tools; a change rebuilds them. About 10 minutes and 2.3 GB of RAM from
 # a cold Go cache.
@@ -18,7 +19,7 @@ KWOK_VERSION=v0.8.0
 TOOLS=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok)
 
 # The contents only (not the paths), so another checkout of the same tree reuses the binaries.
-want=$(cat "${BASH_SOURCE[0]}" "${ROOT}/hack/tools/go.sum" "${ROOT}/hack/tools/go.mod" "${ROOT}/hack/tools/etcd/main.go" | sha256sum | cut -d' ' -f1)
+want=$(cat "${BASH_SOURCE[0]}" "${ROOT}/hack/kwok/pod-exit.yaml" "${ROOT}/hack/tools/go.sum" "${ROOT}/hack/tools/go.mod" "${ROOT}/hack/tools/etcd/main.go" | sha256sum | cut -d' ' -f1)
 fresh=true
 for t in "${TOOLS[@]}"; do [[ -x "${BIN}/${t}" ]] || fresh=false; done
 [[ -f "${BIN}/kwok-stages.yaml" ]] || fresh=false
@@ -36,6 +37,6 @@ go build -o "${BIN}/etcd" ./etcd
 # kwok builds from its own go.mod (its k8s.io modules differ from ours).
 GOBIN="${BIN}" go install "sigs.k8s.io/kwok/cmd/kwok@${KWOK_VERSION}"
 kwokdir=$(go mod download -json "sigs.k8s.io/kwok@${KWOK_VERSION}" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
-"${BIN}/kubectl" kustomize "${kwokdir}/kustomize/stage/fast" > "${BIN}/kwok-stages.yaml.tmp"
+{ "${BIN}/kubectl" kustomize "${kwokdir}/kustomize/stage/fast"; echo "---"; cat "${ROOT}/hack/kwok/pod-exit.yaml"; } > "${BIN}/kwok-stages.yaml.tmp"
 mv "${BIN}/kwok-stages.yaml.tmp" "${BIN}/kwok-stages.yaml"
 echo "${want}" > "${STAMP}"

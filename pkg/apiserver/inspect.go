@@ -11,6 +11,7 @@ import (
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/rest"
 
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/helm"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/inspect"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile"
@@ -30,9 +31,9 @@ func differ(m *reconcile.Manager, opts reconcile.Options) registry.Differ {
 }
 
 // treeBuilder answers /tree from this server's own storage, so it works
-// with the workers disabled. A Kustomization's children are its
-// status.inventory; a HelmRelease keeps no inventory in our storage yet,
-// so it is a leaf. Below the root, a Flux object's inventory is shown only
+// with the workers disabled. The children of a Kustomization or a
+// HelmRelease are its status.inventory (for a HelmRelease, the objects of
+// its latest release's manifest). Below the root, a Flux object's inventory is shown only
 // to a user who may read that object's own tree (as `flux tree` run with
 // the user's credentials would): others see it without children.
 type treeBuilder struct {
@@ -60,8 +61,11 @@ func newTreeBuilder(authz authorizer.Authorizer) *treeBuilder {
 // add registers the storage of an applier kind.
 func (b *treeBuilder) add(k *registry.Kind, objects rest.Getter) {
 	src := applierSource{kind: k, objects: objects}
-	if k.GroupKind == kustomize.Kind(kustomize.KustomizationKind) {
+	switch k.GroupKind {
+	case kustomize.Kind(kustomize.KustomizationKind):
 		src.inventory = kustomizationInventory
+	case helm.Kind(helm.HelmReleaseKind):
+		src.inventory = helmReleaseInventory
 	}
 	b.appliers[k.GroupKind.Kind] = src
 }
@@ -137,9 +141,33 @@ func kustomizationInventory(obj runtime.Object) ([]inspect.ObjectRef, error) {
 	if k.Status.Inventory == nil {
 		return nil, nil
 	}
-	refs := make([]inspect.ObjectRef, 0, len(k.Status.Inventory.Entries))
-	for i, e := range k.Status.Inventory.Entries {
-		ref, err := inspect.ParseInventoryID(e.ID, e.Version)
+	ids := make([][2]string, 0, len(k.Status.Inventory.Entries))
+	for _, e := range k.Status.Inventory.Entries {
+		ids = append(ids, [2]string{e.ID, e.Version})
+	}
+	return inventoryRefs(ids)
+}
+
+func helmReleaseInventory(obj runtime.Object) ([]inspect.ObjectRef, error) {
+	hr, ok := obj.(*helm.HelmRelease)
+	if !ok {
+		return nil, fmt.Errorf("expected a HelmRelease, got %T", obj)
+	}
+	if hr.Status.Inventory == nil {
+		return nil, nil
+	}
+	ids := make([][2]string, 0, len(hr.Status.Inventory.Entries))
+	for _, e := range hr.Status.Inventory.Entries {
+		ids = append(ids, [2]string{e.ID, e.Version})
+	}
+	return inventoryRefs(ids)
+}
+
+// inventoryRefs parses inventory entries (ID, version).
+func inventoryRefs(ids [][2]string) ([]inspect.ObjectRef, error) {
+	refs := make([]inspect.ObjectRef, 0, len(ids))
+	for i, e := range ids {
+		ref, err := inspect.ParseInventoryID(e[0], e[1])
 		if err != nil {
 			return nil, fmt.Errorf("status.inventory.entries[%d]: %w", i, err)
 		}

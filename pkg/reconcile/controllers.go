@@ -97,10 +97,15 @@ func (m *Manager) controllers(loopback *rest.Config) ([]Controller, func(context
 	if err != nil {
 		return nil, nil, err
 	}
-	controllers = append(controllers, ks)
+	hr, hrRec, err := m.helmReleaseController(w, loopback)
+	if err != nil {
+		return nil, nil, err
+	}
+	controllers = append(controllers, ks, hr)
 	start := func(ctx context.Context) {
 		w.env.Events = eventRecorder(ctx, src.host, "source-controller")
 		ksRec.Events = eventRecorder(ctx, ksRec.Host, "kustomize-controller")
+		hrRec.Events = eventRecorder(ctx, hrRec.Host, "helm-controller")
 		w.factory.Start(ctx.Done())
 		go sweepOrphanArtifacts(ctx, m.opts.Store, w.factory)
 	}

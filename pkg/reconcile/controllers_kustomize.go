@@ -13,6 +13,8 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/helm"
+	helmv2 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/helm/v2"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize"
 	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/generated/informers/externalversions"
@@ -46,11 +48,7 @@ var kustomizationIndexers = cache.Indexers{
 		}
 		var keys []string
 		for _, d := range k.Spec.DependsOn {
-			ns := d.Namespace
-			if ns == "" {
-				ns = k.Namespace
-			}
-			keys = append(keys, ns+"/"+d.Name)
+			keys = append(keys, dependencyKey(d.Kind, kustomize.KustomizationKind, d.Namespace, k.Namespace, d.Name))
 		}
 		return keys, nil
 	},
@@ -124,6 +122,9 @@ func (m *Manager) kustomizationController(w sourceWorkers, loopback *rest.Config
 		Options:          m.kustomizeOptions(),
 		GetSource:        sources.get,
 		GetKustomization: get,
+		GetHelmRelease: func(namespace, name string) (*helmv2.HelmRelease, error) {
+			return w.factory.Helm().V2().HelmReleases().Lister().HelmReleases(namespace).Get(name)
+		},
 		UpdateFinalizers: func(ctx context.Context, obj *kustomizev1.Kustomization) (*kustomizev1.Kustomization, error) {
 			return cl.flux.KustomizeV1().Kustomizations(obj.Namespace).Update(ctx, obj, metav1.UpdateOptions{FieldManager: "kustomize-controller"})
 		},
@@ -170,6 +171,13 @@ func (m *Manager) kustomizationController(w sourceWorkers, loopback *rest.Config
 			return nil, nil, err
 		}
 	}
+	// A HelmRelease that became ready releases the Kustomizations waiting
+	// for it.
+	if err := onBecameReady(w.factory.Helm().V2().HelmReleases().Informer(), func(namespace, name string) {
+		enqueueIndexed(byDependsOnIndex, helm.HelmReleaseKind+"/"+namespace+"/"+name)
+	}); err != nil {
+		return nil, nil, err
+	}
 	// A Kustomization that became ready (or applied a new revision)
 	// releases the ones waiting for it.
 	_, err = inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -186,7 +194,7 @@ func (m *Manager) kustomizationController(w sourceWorkers, loopback *rest.Config
 			if !apimeta.IsStatusConditionTrue(o.Status.Conditions, common.ReadyCondition) ||
 				o.Status.LastAppliedRevision != n.Status.LastAppliedRevision ||
 				o.Status.ObservedGeneration != n.Status.ObservedGeneration {
-				enqueueIndexed(byDependsOnIndex, n.Namespace+"/"+n.Name)
+				enqueueIndexed(byDependsOnIndex, kustomize.KustomizationKind+"/"+n.Namespace+"/"+n.Name)
 			}
 		},
 	})

@@ -7,12 +7,15 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/rest"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/helm"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize"
 	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/generated/clientset/versioned"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/inspect"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
+	helmrec "github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/helm"
 	kustomizerec "github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/kustomize"
 )
 
@@ -25,9 +28,26 @@ func (m *Manager) Diff(ctx context.Context, kind, namespace, name string) (*insp
 	if m.opts.Disabled || loopback == nil {
 		return nil, apierrors.NewServiceUnavailable("diff needs the workers, which are disabled on this server")
 	}
-	if kind != kustomize.KustomizationKind {
+	var report *inspect.DiffReport
+	var err error
+	switch kind {
+	case kustomize.KustomizationKind:
+		report, err = m.diffKustomization(ctx, loopback, namespace, name)
+	case helm.HelmReleaseKind:
+		report, err = m.diffHelmRelease(ctx, loopback, namespace, name)
+	default:
 		return nil, apierrors.NewMethodNotSupported(schema.GroupResource{Group: helm.GroupName, Resource: "helmreleases"}, "diff")
 	}
+	if err != nil {
+		if _, ok := err.(apierrors.APIStatus); ok {
+			return nil, err
+		}
+		return nil, apierrors.NewInternalError(fmt.Errorf("%s/%s/%s: %v", kind, namespace, name, err))
+	}
+	return report, nil
+}
+
+func (m *Manager) diffKustomization(ctx context.Context, loopback *rest.Config, namespace, name string) (*inspect.DiffReport, error) {
 	cl, err := m.clientsFor(loopback, "kustomize-controller")
 	if err != nil {
 		return nil, apierrors.NewInternalError(err)
@@ -46,14 +66,40 @@ func (m *Manager) Diff(ctx context.Context, kind, namespace, name string) (*insp
 		Host:    cl.host,
 		Targets: m.targets(),
 	}
-	report, err := rec.Diff(ctx, obj)
+	return rec.Diff(ctx, obj)
+}
+
+// diffHelmRelease renders the HelmRelease's upgrade as the worker would run
+// it now and diffs it against its target cluster.
+func (m *Manager) diffHelmRelease(ctx context.Context, loopback *rest.Config, namespace, name string) (*inspect.DiffReport, error) {
+	cl, err := m.clientsFor(loopback, "helm-controller")
 	if err != nil {
-		if _, ok := err.(apierrors.APIStatus); ok {
-			return nil, err
-		}
-		return nil, apierrors.NewInternalError(fmt.Errorf("%s/%s/%s: %v", kind, namespace, name, err))
+		return nil, apierrors.NewInternalError(err)
 	}
-	return report, nil
+	obj, err := cl.flux.HelmV2().HelmReleases(namespace).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return nil, err
+	}
+	rec := &helmrec.Reconciler{
+		Options: helmrec.Options{NoCrossNamespaceRefs: m.opts.NoCrossNamespaceRefs, MaxChartSize: m.opts.MaxFetchSize, Guard: m.opts.SourceGuard},
+		GetSource: func(kind, namespace, name string) (*helmrec.Source, error) {
+			src, get := cl.flux.SourceV1(), metav1.GetOptions{}
+			switch kind {
+			case helm.HelmChartKind:
+				return toChartSource(src.HelmCharts(namespace).Get(ctx, name, get))
+			case helm.OCIRepositoryKind:
+				return toChartSource(src.OCIRepositories(namespace).Get(ctx, name, get))
+			case helm.ExternalArtifactKind:
+				return toChartSource(src.ExternalArtifacts(namespace).Get(ctx, name, get))
+			}
+			return nil, fmt.Errorf("chart source kind %q is not supported", kind)
+		},
+		Store:    m.opts.Store,
+		Host:     cl.host,
+		Targets:  m.helmTargets(),
+		Clusters: m.helmClusters,
+	}
+	return rec.Diff(netguard.WithContext(ctx, m.opts.SourceGuard), obj)
 }
 
 // liveSources reads sources with a GET, for requests served by replicas

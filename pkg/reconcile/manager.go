@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 	"golang.org/x/sync/semaphore"
+	"helm.sh/helm/v4/pkg/kube"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/leaderelection"
@@ -19,7 +20,9 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/helmrelease"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
+	helmrec "github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/helm"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/target"
 )
@@ -84,6 +87,11 @@ type Manager struct {
 	// applyTargets caches apply clients per target cluster and identity.
 	targetsOnce  sync.Once
 	applyTargets *target.Targets
+	// helmTargetsCache caches clients per HelmRelease target; helmClusters
+	// caches Helm's discovery per target.
+	helmTargetsOnce  sync.Once
+	helmTargetsCache *target.Targets
+	helmClusters     *helmrelease.Clusters
 	// buildMemory bounds the memory of artifacts unpacked for builds and
 	// /diff at once: twice --max-build-size.
 	buildMemory *semaphore.Weighted
@@ -97,7 +105,7 @@ func NewManager(opts Options) *Manager {
 	if opts.MaxBuildSize <= 0 {
 		opts.MaxBuildSize = 128 << 20
 	}
-	m := &Manager{opts: opts, buildMemory: semaphore.NewWeighted(2 * opts.MaxBuildSize)}
+	m := &Manager{opts: opts, buildMemory: semaphore.NewWeighted(2 * opts.MaxBuildSize), helmClusters: &helmrelease.Clusters{}}
 	if !opts.Disabled {
 		m.metrics = loop.NewMetrics()
 	}
@@ -164,6 +172,10 @@ func (m *Manager) leaderElect(ctx context.Context, loopback *rest.Config) {
 
 // run builds and runs every controller until ctx is done.
 func (m *Manager) run(ctx context.Context, loopback *rest.Config) {
+	// Helm's field manager is a package variable of the SDK: release
+	// objects are owned by helm-controller, as in Flux, which is also what
+	// drift correction applies as.
+	kube.ManagedFieldsManager = helmrec.FieldManager
 	controllers, start, err := m.controllers(loopback)
 	if err != nil {
 		klog.ErrorS(err, "Building controllers")

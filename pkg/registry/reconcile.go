@@ -29,16 +29,25 @@ type ReconcileRequest struct {
 	Kind       string `json:"kind,omitempty"`
 	// WithSource reconciles the object's source first (appliers only).
 	WithSource bool `json:"withSource,omitempty"`
-	// Force asks for a one-off forced run (HelmRelease: reinstall/upgrade).
+	// Force asks for a one-off forced run (HelmRelease: upgrade even when
+	// nothing changed), like `flux reconcile hr --force`.
 	Force bool `json:"force,omitempty"`
+	// Reset clears the failure counters (HelmRelease: install and upgrade
+	// retries start over), like `flux reconcile hr --reset`.
+	Reset bool `json:"reset,omitempty"`
 	// RequestedAt is the value recorded in the
 	// reconcile.fluxcd.io/requestedAt annotation; the object's
 	// status.lastHandledReconcileAt shows it once the run is done.
 	RequestedAt string `json:"requestedAt,omitempty"`
 }
 
-// ForceRequestAnnotation asks HelmRelease for a forced run, as Flux's CLI does.
-const ForceRequestAnnotation = "reconcile.fluxcd.io/forceAt"
+// ForceRequestAnnotation and ResetRequestAnnotation ask a HelmRelease for a
+// forced run or a reset of its failure counters, as Flux's CLI does: set to
+// the same value as the reconcile request.
+const (
+	ForceRequestAnnotation = "reconcile.fluxcd.io/forceAt"
+	ResetRequestAnnotation = "reconcile.fluxcd.io/resetAt"
+)
 
 // ReconcileREST serves POST <kind>/<name>/reconcile (RBAC: `create` on
 // `<resource>/reconcile`): it records a reconcile request on the object,
@@ -194,6 +203,9 @@ func (a annotate) UpdatedObject(_ context.Context, old runtime.Object) (runtime.
 	ann[common.ReconcileRequestAnnotation] = a.rr.RequestedAt
 	if a.rr.Force {
 		ann[ForceRequestAnnotation] = a.rr.RequestedAt
+	}
+	if a.rr.Reset {
+		ann[ResetRequestAnnotation] = a.rr.RequestedAt
 	}
 	m.SetAnnotations(ann)
 	return obj, nil

@@ -30,6 +30,12 @@ func (r *Reconciler) checkDependencies(obj *kustomizev1.Kustomization) error {
 			return loop.Stallf(kustomize.DependencyNotReadyReason,
 				"dependency '%s/%s': readyExpr is not supported by this server", ns, d.Name)
 		}
+		if d.Kind == helmReleaseKind {
+			if err := r.checkHelmRelease(ns, d.Name); err != nil {
+				return err
+			}
+			continue
+		}
 		dep, err := r.GetKustomization(ns, d.Name)
 		if apierrors.IsNotFound(err) {
 			return loop.Waitf(kustomize.DependencyNotReadyReason, r.DependencyRequeue, "dependency '%s/%s' not found", ns, d.Name)
@@ -40,6 +46,27 @@ func (r *Reconciler) checkDependencies(obj *kustomizev1.Kustomization) error {
 		if !dependencyReady(obj, dep, r.sourceRevision) {
 			return loop.Waitf(kustomize.DependencyNotReadyReason, r.DependencyRequeue, "dependency '%s/%s' is not ready", ns, d.Name)
 		}
+	}
+	return nil
+}
+
+// helmReleaseKind is the other kind a dependency may be (beyond Flux).
+const helmReleaseKind = "HelmRelease"
+
+// checkHelmRelease waits until a HelmRelease dependency is Ready at its
+// current generation.
+func (r *Reconciler) checkHelmRelease(ns, name string) error {
+	if r.GetHelmRelease == nil {
+		return loop.Stallf(kustomize.DependencyNotReadyReason, "dependency HelmRelease/%s/%s: HelmReleases are not reconciled by this server", ns, name)
+	}
+	dep, err := r.GetHelmRelease(ns, name)
+	switch {
+	case apierrors.IsNotFound(err):
+		return loop.Waitf(kustomize.DependencyNotReadyReason, r.DependencyRequeue, "dependency HelmRelease/%s/%s not found", ns, name)
+	case err != nil:
+		return loop.Failf(kustomize.DependencyNotReadyReason, "dependency HelmRelease/%s/%s: %v", ns, name, err)
+	case !loop.ReadyAt(dep.Generation, dep.Status.ObservedGeneration, dep.Status.Conditions):
+		return loop.Waitf(kustomize.DependencyNotReadyReason, r.DependencyRequeue, "dependency HelmRelease/%s/%s is not ready", ns, name)
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
+	helmv2 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/helm/v2"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize"
 	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
@@ -86,6 +87,9 @@ type Reconciler struct {
 	GetSource func(kind, namespace, name string) (*Source, error)
 	// GetKustomization reads a Kustomization from the informer cache.
 	GetKustomization func(namespace, name string) (*kustomizev1.Kustomization, error)
+	// GetHelmRelease reads a HelmRelease dependency from the informer
+	// cache; nil refuses HelmRelease dependencies.
+	GetHelmRelease func(namespace, name string) (*helmv2.HelmRelease, error)
 	// UpdateFinalizers writes obj's finalizers and returns the object as
 	// stored.
 	UpdateFinalizers func(ctx context.Context, obj *kustomizev1.Kustomization) (*kustomizev1.Kustomization, error)

@@ -59,3 +59,9 @@ func RecordReconcileRequest(obj interface{ GetAnnotations() map[string]string },
 		status.LastHandledReconcileAt = v
 	}
 }
+
+// ReadyAt reports whether an object is Ready for its current generation:
+// what a dependent waits for (Flux's dependsOn readiness).
+func ReadyAt(generation, observedGeneration int64, conds []metav1.Condition) bool {
+	return generation == observedGeneration && meta.IsStatusConditionTrue(conds, common.ReadyCondition)
+}

@@ -15,14 +15,20 @@ func Kinds() []*registry.Kind {
 		Resource: "helmreleases", Singular: "helmrelease", ShortNames: []string{"hr"},
 		GroupKind: helm.Kind("HelmRelease"), Categories: []string{"fluxcd", "fluxcd-appliers"}, Reconcilable: true, Applier: true,
 		Versions: []string{"v2"},
-		// withSource reconciles spec.chartRef; the HelmChart made from
-		// spec.chart is the HelmRelease worker's, which is not built yet.
+		// The worker uninstalls the release before the object goes.
+		Finalizer: "finalizers.fluxcd.io",
+		// withSource reconciles spec.chartRef, or the HelmChart the
+		// worker makes from spec.chart (<namespace>-<name> in the
+		// namespace of the chart's source, as Flux names it).
 		SourceRef: func(obj runtime.Object) (string, string, string, bool) {
-			ref := obj.(*helm.HelmRelease).Spec.ChartRef
-			if ref == nil {
-				return "", "", "", false
+			hr := obj.(*helm.HelmRelease)
+			if ref := hr.Spec.ChartRef; ref != nil {
+				return ref.Kind, ref.Namespace, ref.Name, true
 			}
-			return ref.Kind, ref.Namespace, ref.Name, true
+			if c := hr.Spec.Chart; c != nil {
+				return helm.HelmChartKind, c.Spec.SourceRef.Namespace, hr.Namespace + "-" + hr.Name, true
+			}
+			return "", "", "", false
 		},
 		New:            func() runtime.Object { return &helm.HelmRelease{} },
 		NewList:        func() runtime.Object { return &helm.HelmReleaseList{} },
