@@ -31,6 +31,11 @@ type ApplyOptions struct {
 	// per new or changed object; callers ask for it when the manifests
 	// changed.
 	DryRunFirst bool
+	// Keep returns, for an object, JSON pointers whose fields are left to
+	// whoever wrote them (spec.ignore): under the Override policy kubectl's
+	// edits elsewhere are taken over and reverted, not those. Only paths of
+	// object keys are honoured. Nil keeps nothing.
+	Keep func(obj *unstructured.Unstructured) []string
 	// Owned lists the IDs the caller applied before (its inventory). An
 	// object that is neither in it nor known to the Manager is applied
 	// without reading it first: most likely it does not exist yet, and a
@@ -234,7 +239,11 @@ func (m *Manager) applyKnown(ctx context.Context, mp *meta.RESTMapping, t *targe
 				}
 				rv, before = live.GetResourceVersion(), contentHash(live)
 				if policy == policyOverride {
-					rv = m.takeOverKubectlFields(ctx, mp, t.body, live)
+					var keep []string
+					if opts.Keep != nil {
+						keep = opts.Keep(t.body)
+					}
+					rv = m.takeOverKubectlFields(ctx, mp, t.body, live, keep)
 				}
 			}
 		}

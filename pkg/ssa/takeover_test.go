@@ -2,6 +2,7 @@ package ssa
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -27,7 +28,7 @@ func TestFoldKubectlFields_MovesKubectlFieldsToOwner(t *testing.T) {
 		{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: "v1", Subresource: "status",
 			FieldsType: "FieldsV1", FieldsV1: fields(t, map[string]any{"f:status": map[string]any{}})},
 	}
-	out, changed, err := foldKubectlFields(entries, "kustomize-controller", "v1")
+	out, changed, err := foldKubectlFields(entries, "kustomize-controller", "v1", nil)
 	if err != nil || !changed {
 		t.Fatalf("fold = %v, %v", changed, err)
 	}
@@ -59,7 +60,7 @@ func TestFoldKubectlFields_CreatesOwnerEntryOrDoesNothing(t *testing.T) {
 		{Manager: "kubectl-client-side-apply", Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: "v1",
 			FieldsType: "FieldsV1", FieldsV1: fields(t, map[string]any{"f:data": map[string]any{"f:a": map[string]any{}}})},
 	}
-	out, changed, err := foldKubectlFields(onlyKubectl, "kustomize-controller", "v1")
+	out, changed, err := foldKubectlFields(onlyKubectl, "kustomize-controller", "v1", nil)
 	if err != nil || !changed || len(out) != 1 || out[0].Manager != "kustomize-controller" || out[0].Operation != metav1.ManagedFieldsOperationApply {
 		t.Fatalf("fold = %+v, %v, %v", out, changed, err)
 	}
@@ -68,7 +69,36 @@ func TestFoldKubectlFields_CreatesOwnerEntryOrDoesNothing(t *testing.T) {
 		{Manager: "kustomize-controller", Operation: metav1.ManagedFieldsOperationApply, APIVersion: "v1", FieldsType: "FieldsV1", FieldsV1: fields(t, map[string]any{})},
 		{Manager: "kubectl-edit", Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: "v1beta1", FieldsType: "FieldsV1", FieldsV1: fields(t, map[string]any{})},
 	}
-	if _, changed, _ := foldKubectlFields(none, "kustomize-controller", "v1"); changed {
+	if _, changed, _ := foldKubectlFields(none, "kustomize-controller", "v1", nil); changed {
 		t.Error("entries of another apiVersion must not be folded")
 	}
 }
+
+func TestFoldKubectlFields_KeepPathsStayKubectls(t *testing.T) {
+	entries := []metav1.ManagedFieldsEntry{
+		{Manager: "kubectl-patch", Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: "v1",
+			FieldsType: "FieldsV1", FieldsV1: fields(t, map[string]any{"f:data": map[string]any{"f:managed": map[string]any{}, "f:tuned": map[string]any{}}})},
+	}
+	out, changed, err := foldKubectlFields(entries, "kustomize-controller", "v1", pointerSet([]string{"/data/tuned", "/spec/containers/0/image"}))
+	if err != nil || !changed {
+		t.Fatalf("fold = %v, %v", changed, err)
+	}
+	owners := map[string]string{}
+	for _, e := range out {
+		owners[e.Manager] = string(e.FieldsV1.Raw)
+	}
+	if got := owners["kustomize-controller"]; got == "" || !json.Valid([]byte(got)) || contains(got, "tuned") || !contains(got, "managed") {
+		t.Errorf("owner entry %s: want managed, not tuned", got)
+	}
+	if got := owners["kubectl-patch"]; !contains(got, "tuned") || contains(got, "managed") {
+		t.Errorf("kubectl entry %s: want tuned only", got)
+	}
+	// Nothing but kept fields: nothing to move.
+	only := []metav1.ManagedFieldsEntry{entries[0]}
+	only[0].FieldsV1 = fields(t, map[string]any{"f:data": map[string]any{"f:tuned": map[string]any{}}})
+	if _, changed, _ := foldKubectlFields(only, "kustomize-controller", "v1", pointerSet([]string{"/data/tuned"})); changed {
+		t.Error("folded a kept field")
+	}
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }

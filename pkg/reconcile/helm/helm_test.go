@@ -8,7 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
@@ -97,28 +96,5 @@ func TestValues_FluxOrderAndNoDataInErrors(t *testing.T) {
 	obj.Spec.ValuesFrom = []helmv2.ValuesReference{{Kind: "Secret", Name: "missing"}}
 	if _, err := r.values(context.Background(), obj); err == nil || !strings.Contains(err.Error(), "not found") {
 		t.Errorf("missing required: %v", err)
-	}
-}
-
-func TestWithoutIgnored_RemovesPathsOfTargetedObjects(t *testing.T) {
-	dep := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "apps/v1", "kind": "Deployment",
-		"metadata": map[string]any{"name": "web", "labels": map[string]any{"tier": "front"}},
-		"spec":     map[string]any{"replicas": int64(1), "template": map[string]any{"metadata": map[string]any{"annotations": map[string]any{"a/b": "x"}}}}}}
-	cm := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
-		"metadata": map[string]any{"name": "cfg"}, "spec": map[string]any{"replicas": int64(1)}}}
-	out := withoutIgnored([]*unstructured.Unstructured{dep, cm}, []helmv2.IgnoreRule{
-		{Paths: []string{"/spec/replicas", "/spec/template/metadata/annotations/a~1b"}, Target: &common.Selector{Kind: "Deployment", LabelSelector: "tier=front"}},
-	})
-	if _, ok := out[0].Object["spec"].(map[string]any)["replicas"]; ok {
-		t.Error("replicas kept on the Deployment")
-	}
-	if ann := out[0].Object["spec"].(map[string]any)["template"].(map[string]any)["metadata"].(map[string]any)["annotations"].(map[string]any); len(ann) != 0 {
-		t.Errorf("escaped pointer not removed: %v", ann)
-	}
-	if _, ok := out[1].Object["spec"].(map[string]any)["replicas"]; !ok {
-		t.Error("a path removed from an object the rule does not target")
-	}
-	if _, ok := dep.Object["spec"].(map[string]any)["replicas"]; !ok {
-		t.Error("the input was changed")
 	}
 }

@@ -19,6 +19,7 @@ import (
 	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/kustomize/build"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/ignore"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 )
 
@@ -40,6 +41,10 @@ func (r *Reconciler) build(ctx context.Context, obj *kustomizev1.Kustomization, 
 				return nil, loop.Failf(kustomize.BuildFailedReason, "post build failed: %v", err)
 			}
 		}
+	}
+	if rules := ignoreRules(obj); len(rules) > 0 {
+		// Excluded from apply, and so from drift correction and /diff.
+		objs = ignore.Apply(objs, rules)
 	}
 	labels := ownerLabels(obj)
 	for _, o := range objs {
@@ -176,4 +181,13 @@ func manifestsDigest(objs []*unstructured.Unstructured) string {
 		h.Write([]byte("---\n"))
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// ignoreRules are spec.ignore.
+func ignoreRules(obj *kustomizev1.Kustomization) []ignore.Rule {
+	rules := make([]ignore.Rule, len(obj.Spec.Ignore))
+	for i, r := range obj.Spec.Ignore {
+		rules[i] = ignore.Rule{Paths: r.Paths, Target: r.Target}
+	}
+	return rules
 }

@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/klog/v2"
@@ -24,6 +25,7 @@ import (
 	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/ignore"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/target"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/ssa"
@@ -204,6 +206,15 @@ func (r *Reconciler) manager(ctx context.Context, obj *kustomizev1.Kustomization
 	return t.Manager, nil
 }
 
+// keepIgnored leaves the paths of spec.ignore to whoever wrote them.
+func keepIgnored(obj *kustomizev1.Kustomization) func(*unstructured.Unstructured) []string {
+	rules := ignoreRules(obj)
+	if len(rules) == 0 {
+		return nil
+	}
+	return func(u *unstructured.Unstructured) []string { return ignore.PathsFor(u, rules) }
+}
+
 // Forget drops what the reconciler keeps of a Kustomization that is gone.
 func (r *Reconciler) Forget(namespace, name string) {
 	r.healthWaits.drop(namespace + "/" + name)
@@ -237,6 +248,14 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 		return fail("", loop.Stallf(kustomize.ReconciliationFailedReason,
 			"spec.decryption: decrypting Secrets with %q is not supported by this server", obj.Spec.Decryption.Provider))
 	}
+	if len(obj.Spec.HealthCheckExprs) > 0 {
+		return fail("", loop.Stallf(kustomize.ReconciliationFailedReason,
+			"spec.healthCheckExprs: CEL health checks are not supported by this server yet; health is assessed with kstatus"))
+	}
+	if kc := obj.Spec.KubeConfig; kc != nil && kc.SecretRef == nil && kc.ConfigMapRef != nil {
+		return fail("", loop.Stallf(kustomize.ReconciliationFailedReason,
+			"spec.kubeConfig.configMapRef: workload identity kubeconfigs are not supported by this server; use secretRef"))
+	}
 	if err := r.checkDependencies(obj); err != nil {
 		return fail("", err)
 	}
@@ -268,6 +287,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 		// first apply, with nothing to protect, skip that round trip.
 		DryRunFirst: hasInventory(obj) && digest != lastAppliedDigest(&obj.Status),
 		Owned:       ownedIDs(obj.Status.Inventory),
+		Keep:        keepIgnored(obj),
 	})
 	newInventory := inventoryOf(changes)
 	oldInventory := obj.Status.Inventory
