@@ -7,7 +7,6 @@ package bucket
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/tlsconfig"
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 )
@@ -177,33 +177,7 @@ func CredentialsFromSecret(data map[string][]byte) (*Credentials, error) {
 // TLSFromSecret builds a TLS configuration from ca.crt and/or tls.crt and
 // tls.key (PEM), as in a certSecretRef.
 func TLSFromSecret(data map[string][]byte) (*tls.Config, error) {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	ca, cert, key := data[CACertKey], data[TLSCertKey], data[TLSKeyKey]
-	if len(ca) == 0 && len(cert) == 0 && len(key) == 0 {
-		return nil, fmt.Errorf("the secret has none of %s, %s, %s", CACertKey, TLSCertKey, TLSKeyKey)
-	}
-	if len(ca) > 0 {
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(ca) {
-			return nil, fmt.Errorf("%s holds no PEM certificate", CACertKey)
-		}
-		cfg.RootCAs = pool
-	}
-	if (len(cert) == 0) != (len(key) == 0) {
-		return nil, fmt.Errorf("%s and %s must be given together", TLSCertKey, TLSKeyKey)
-	}
-	if len(cert) > 0 {
-		pair, err := tls.X509KeyPair(cert, key)
-		if err != nil {
-			// The parser's error does not quote the key material.
-			return nil, fmt.Errorf("invalid client certificate: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{pair}
-	}
-	return cfg, nil
+	return tlsconfig.FromSecret(data)
 }
 
 // ProxyFromSecret reads address, username and password, as in a

@@ -3,13 +3,12 @@ package helm
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/tlsconfig"
 )
 
 // TLSConfig is PEM material from a certSecretRef (ca.crt, tls.crt, tls.key).
@@ -20,31 +19,10 @@ type TLSConfig struct {
 // config builds a client TLS configuration trusting CA besides the system
 // roots. Errors never quote the key.
 func (t *TLSConfig) config() (*tls.Config, error) {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	if t == nil {
-		return cfg, nil
+		return tlsconfig.FromPEM(nil, nil, nil)
 	}
-	if len(t.CA) > 0 {
-		pool, err := x509.SystemCertPool()
-		if err != nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(t.CA) {
-			return nil, errors.New("ca.crt holds no PEM certificate")
-		}
-		cfg.RootCAs = pool
-	}
-	if (len(t.Cert) == 0) != (len(t.Key) == 0) {
-		return nil, errors.New("tls.crt and tls.key must be given together")
-	}
-	if len(t.Cert) > 0 {
-		pair, err := tls.X509KeyPair(t.Cert, t.Key)
-		if err != nil {
-			return nil, fmt.Errorf("invalid client certificate: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{pair}
-	}
-	return cfg, nil
+	return tlsconfig.FromPEM(t.CA, t.Cert, t.Key)
 }
 
 // newTransport is net/http's default transport dialling through netguard

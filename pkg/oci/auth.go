@@ -1,8 +1,6 @@
 package oci
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -11,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/tlsconfig"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
@@ -145,24 +144,9 @@ func (o Options) transport() (http.RoundTripper, error) {
 	if o.TLS == nil {
 		return rt, nil
 	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if len(o.TLS.CA) > 0 {
-		pool, err := x509.SystemCertPool()
-		if err != nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(o.TLS.CA) {
-			return nil, fmt.Errorf("%w: %s holds no PEM certificate", ErrInvalidOptions, CACertKey)
-		}
-		cfg.RootCAs = pool
-	}
-	if len(o.TLS.Cert) > 0 {
-		pair, err := tls.X509KeyPair(o.TLS.Cert, o.TLS.Key)
-		if err != nil {
-			// The error of X509KeyPair names the problem, never the key.
-			return nil, fmt.Errorf("%w: %s/%s: %v", ErrInvalidOptions, TLSCertKey, TLSKeyKey, err)
-		}
-		cfg.Certificates = []tls.Certificate{pair}
+	cfg, err := tlsconfig.FromPEM(o.TLS.CA, o.TLS.Cert, o.TLS.Key)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidOptions, err)
 	}
 	rt.TLSClientConfig = cfg
 	return rt, nil
