@@ -54,10 +54,16 @@ func run(root, dir, binDir string, gitopsArgs []string) error {
 		return err
 	}
 	defer cp.Stop()
+	// Receivers' webhooks are served on their own port: tools and docs
+	// read the base URL from here.
+	if err := os.WriteFile(filepath.Join(dir, "receiver-address"), []byte("http://"+cp.ReceiverAddress()+"\n"), 0o644); err != nil {
+		return err
+	}
 	rel, _ := filepath.Rel(root, cp.Kubeconfig)
 	fmt.Printf(`
 gitops-apiserver is serving the Flux API through kube-apiserver.
-Logs are in %s. In another shell, try:
+Logs are in %s. Receivers' webhooks are served at %s (also in receiver-address
+there), Flux's event ingest API at http://%s. In another shell, try:
 
   export KUBECONFIG=%s
   kubectl api-resources --categories=fluxcd
@@ -66,7 +72,7 @@ Logs are in %s. In another shell, try:
   kubectl explain gitrepository.spec
 
 Press Ctrl-C to stop everything.
-`, dir, rel)
+`, dir, "http://"+cp.ReceiverAddress(), cp.EventsAddress(), rel)
 	select {
 	case <-ctx.Done():
 		fmt.Println("\nlocal-up: stopping")

@@ -101,11 +101,17 @@ func (m *Manager) controllers(loopback *rest.Config) ([]Controller, func(context
 	if err != nil {
 		return nil, nil, err
 	}
+	notifications, startNotifications, err := m.notificationWorkers(w, loopback)
+	if err != nil {
+		return nil, nil, err
+	}
 	controllers = append(controllers, ks, hr)
+	controllers = append(controllers, notifications...)
 	start := func(ctx context.Context) {
-		w.env.Events = eventRecorder(ctx, src.host, "source-controller")
-		ksRec.Events = eventRecorder(ctx, ksRec.Host, "kustomize-controller")
-		hrRec.Events = eventRecorder(ctx, hrRec.Host, "helm-controller")
+		w.env.Events = m.forwarding(eventRecorder(ctx, src.host, "source-controller"), "source-controller")
+		ksRec.Events = m.forwarding(eventRecorder(ctx, ksRec.Host, "kustomize-controller"), "kustomize-controller")
+		hrRec.Events = m.forwarding(eventRecorder(ctx, hrRec.Host, "helm-controller"), "helm-controller")
+		startNotifications(ctx)
 		w.factory.Start(ctx.Done())
 		go sweepOrphanArtifacts(ctx, m.opts.Store, w.factory)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/helmrelease"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
 	helmrec "github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/helm"
+	notificationrec "github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/notification"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/target"
 )
@@ -56,6 +57,12 @@ type Options struct {
 	// AllowServerCloudIdentity lets sources with a cloud provider and no
 	// Secret use the server's own identity when NoCrossNamespaceRefs is set.
 	AllowServerCloudIdentity bool
+	// ReceiverAddr is where Receivers' webhooks are served (host:port);
+	// empty serves none.
+	ReceiverAddr string
+	// EventsAddr is where Flux's event ingest API is served; empty serves
+	// none.
+	EventsAddr string
 	// SourceGuard refuses fetches for tenants from some networks (sources,
 	// remote clusters); nil refuses nothing.
 	SourceGuard *netguard.Guard
@@ -92,6 +99,8 @@ type Manager struct {
 	helmTargetsOnce  sync.Once
 	helmTargetsCache *target.Targets
 	helmClusters     *helmrelease.Clusters
+	// dispatcher sends every worker's events to the matching Alerts.
+	dispatcher *notificationrec.Dispatcher
 	// buildMemory bounds the memory of artifacts unpacked for builds and
 	// /diff at once: twice --max-build-size.
 	buildMemory *semaphore.Weighted
@@ -105,7 +114,8 @@ func NewManager(opts Options) *Manager {
 	if opts.MaxBuildSize <= 0 {
 		opts.MaxBuildSize = 128 << 20
 	}
-	m := &Manager{opts: opts, buildMemory: semaphore.NewWeighted(2 * opts.MaxBuildSize), helmClusters: &helmrelease.Clusters{}}
+	m := &Manager{opts: opts, buildMemory: semaphore.NewWeighted(2 * opts.MaxBuildSize), helmClusters: &helmrelease.Clusters{},
+		dispatcher: notificationrec.NewDispatcher(nil)}
 	if !opts.Disabled {
 		m.metrics = loop.NewMetrics()
 	}

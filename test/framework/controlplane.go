@@ -52,6 +52,9 @@ type ControlPlane struct {
 
 	etcdClientURL, etcdPeerURL string
 	kubePort, gitopsPort       int
+	// receiverPort and eventsPort serve Receivers' webhooks and Flux's
+	// event ingest API.
+	receiverPort, eventsPort int
 
 	// Kubeconfig is the admin (system:masters) kubeconfig file.
 	Kubeconfig string
@@ -101,11 +104,11 @@ func Start(ctx context.Context, opts Options) (_ *ControlPlane, err error) {
 	if err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(1)
+	ports, err := freePorts(3)
 	if err != nil {
 		return nil, err
 	}
-	cp.gitopsPort = ports[0]
+	cp.gitopsPort, cp.receiverPort, cp.eventsPort = ports[0], ports[1], ports[2]
 	opts.Log("installing namespace, RBAC and APIServices")
 	if err := cp.installManifests(ctx); err != nil {
 		return nil, err
@@ -180,6 +183,8 @@ func (cp *ControlPlane) startGitOps(ctx context.Context, extraArgs []string) err
 		"--authentication-kubeconfig=" + cp.GitOpsKubeconfig,
 		"--authorization-kubeconfig=" + cp.GitOpsKubeconfig,
 		"--data-dir=" + filepath.Join(cp.opts.Dir, "gitops-data"),
+		"--receiver-addr=" + cp.ReceiverAddress(),
+		"--events-addr=" + cp.EventsAddress(),
 	}
 	if cp.opts.SharedEtcd {
 		args = append(args, "--etcd-servers="+cp.etcdClientURL)
@@ -198,6 +203,15 @@ func (cp *ControlPlane) startGitOps(ctx context.Context, extraArgs []string) err
 func (cp *ControlPlane) StopGitOps() {
 	cp.gitops.stop(20 * time.Second)
 }
+
+// ReceiverAddress is where Receivers' webhooks are served (host:port):
+// POST http://<address>/hook/<digest>.
+func (cp *ControlPlane) ReceiverAddress() string {
+	return "127.0.0.1:" + strconv.Itoa(cp.receiverPort)
+}
+
+// EventsAddress is where Flux's event ingest API is served (host:port).
+func (cp *ControlPlane) EventsAddress() string { return "127.0.0.1:" + strconv.Itoa(cp.eventsPort) }
 
 // GitOpsDataDir is gitops-apiserver's --data-dir.
 func (cp *ControlPlane) GitOpsDataDir() string { return filepath.Join(cp.opts.Dir, "gitops-data") }

@@ -51,10 +51,13 @@ type Options struct {
 	// Secret use the server's own identity in lockdown mode.
 	AllowServerCloudIdentity bool
 	// SourceDenyNetworks are the networks fetches for tenants may not reach.
-	SourceDenyNetworks     []string
-	AllowRemoteBases       bool
-	InsecureKubeConfigExec bool
-	DefaultServiceAccount  string
+	SourceDenyNetworks []string
+	// ReceiverAddr and EventsAddr are where Receivers' webhooks and Flux's
+	// event ingest API are served.
+	ReceiverAddr, EventsAddr string
+	AllowRemoteBases         bool
+	InsecureKubeConfigExec   bool
+	DefaultServiceAccount    string
 }
 
 // NewOptions returns options with the defaults of an aggregated API server.
@@ -110,6 +113,10 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 	fs.StringSliceVar(&o.SourceDenyNetworks, "source-deny-networks", o.SourceDenyNetworks,
 		"Networks that source fetches (git, OCI, Helm, S3, redirects included) and remote kubeconfig clusters may not reach, "+
 			"checked on the address actually dialled: link-local (cloud metadata), loopback, private, or CIDRs. Empty (the default, as in Flux) refuses nothing.")
+	fs.StringVar(&o.ReceiverAddr, "receiver-addr", o.ReceiverAddr,
+		"host:port where Receivers' webhooks are served (/hook/<digest>; Flux's notification-controller uses :9292). Empty serves none.")
+	fs.StringVar(&o.EventsAddr, "events-addr", o.EventsAddr,
+		"host:port of Flux's event ingest API (a POST of a Flux event, from controllers that report to Flux; Flux uses :9090). Unauthenticated, as Flux's: keep it on the cluster network. Empty serves none.")
 	fs.BoolVar(&o.AllowRemoteBases, "allow-remote-bases", o.AllowRemoteBases,
 		"Let kustomizations load remote bases (git or HTTP URLs); off by default, so builds use the source artifact only.")
 	fs.BoolVar(&o.InsecureKubeConfigExec, "insecure-kubeconfig-exec", o.InsecureKubeConfigExec,

@@ -130,6 +130,8 @@ func (o *Options) Config() (*apiserver.Config, error) {
 			NoCrossNamespaceRefs:     o.NoCrossNamespaceRefs,
 			AllowServerCloudIdentity: o.AllowServerCloudIdentity,
 			SourceGuard:              guard,
+			ReceiverAddr:             o.ReceiverAddr,
+			EventsAddr:               o.EventsAddr,
 			AllowRemoteBases:         o.AllowRemoteBases,
 			AllowKubeConfigExec:      o.InsecureKubeConfigExec,
 			DefaultServiceAccount:    o.DefaultServiceAccount,

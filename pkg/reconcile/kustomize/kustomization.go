@@ -190,7 +190,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 	}
 	if err != nil {
 		if outcome != loop.Waited && outcome != loop.InProgress {
-			r.Events.Event(obj, corev1.EventTypeWarning, reason, err.Error())
+			r.event(obj, corev1.EventTypeWarning, reason, err.Error())
 		}
 		return loop.Result{Err: err, RequeueAfter: retry}
 	}
@@ -328,8 +328,8 @@ func (r *Reconciler) finishRun(obj *kustomizev1.Kustomization, w *healthWait, he
 		return res
 	}
 	if w.revision != obj.Status.LastAppliedRevision {
-		r.Events.Eventf(obj, corev1.EventTypeNormal, kustomize.ReconciliationSucceededReason,
-			"Reconciliation finished, applied revision %s", w.revision)
+		r.event(obj, corev1.EventTypeNormal, kustomize.ReconciliationSucceededReason,
+			fmt.Sprintf("Reconciliation finished, applied revision %s", w.revision))
 	}
 	obj.Status.LastAppliedRevision = w.revision
 	obj.Status.LastAppliedOriginRevision = w.originRevision
@@ -376,6 +376,17 @@ func (r *Reconciler) timeout(obj *kustomizev1.Kustomization) time.Duration {
 		return d
 	}
 	return 5 * time.Minute
+}
+
+// event records an event annotated with the revision the run attempted,
+// which Alerts send as metadata "revision" (commit status providers set
+// the status on that commit).
+func (r *Reconciler) event(obj *kustomizev1.Kustomization, eventtype, reason, msg string) {
+	if rev := obj.Status.LastAttemptedRevision; rev != "" {
+		r.Events.AnnotatedEventf(obj, map[string]string{kustomize.GroupName + "/revision": rev}, eventtype, reason, "%s", msg)
+		return
+	}
+	r.Events.Event(obj, eventtype, reason, msg)
 }
 
 // changeEvent records what an apply or prune changed, one line per

@@ -132,7 +132,8 @@ func (r *GitRepositoryReconciler) reconcile(ctx context.Context, obj *sourcev1.G
 	msg := storedMessage(commitRevision)
 	markStored(&obj.Status.Conditions, obj.Generation, common.SucceededReason, msg)
 	if previous == nil || previous.Digest != stored.Digest {
-		r.Events.Eventf(obj, corev1.EventTypeNormal, "NewArtifact", "stored artifact for commit '%s'", firstLine(commitMessage))
+		r.Events.AnnotatedEventf(obj, map[string]string{source.GroupName + "/revision": commitRevision},
+			corev1.EventTypeNormal, "NewArtifact", "stored artifact for commit '%s'", firstLine(commitMessage))
 	}
 	r.gc(obj, key, stored.Path)
 	return msg, nil
