@@ -23,8 +23,8 @@ import (
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/helmrelease"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
 	helmrec "github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/helm"
-	notificationrec "github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/notification"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
+	notificationrec "github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/notification"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/target"
 )
 
