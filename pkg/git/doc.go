@@ -18,5 +18,10 @@
 // ErrCommitSignature or ErrTagSignature and the returned Commit names the verifying keys.
 // Signatures are checked with github.com/ProtonMail/go-crypto over the object as git hashes it.
 //
+// For image automation, CheckoutForPush is a Checkout that also creates a local branch to
+// commit on, and Push sends local commits with the same credentials, Guard and timeout:
+// refspecs are resolved locally first (a missing source is an error, not a silent no-op)
+// and a non-fast-forward update is refused with ErrPushRejected, naming the reason.
+//
 // The package is built on github.com/go-git/go-git/v5; no git binary is needed.
 package git

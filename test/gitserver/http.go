@@ -41,8 +41,8 @@ type HTTPOptions struct {
 }
 
 // HTTPServer serves the repositories of a Root over Git's smart HTTP protocol, through
-// `git http-backend` behind net/http/cgi, on 127.0.0.1. Pushing over HTTP is not
-// enabled; the Repo helpers push to the bare repositories directly.
+// `git http-backend` behind net/http/cgi, on 127.0.0.1. Pushing over HTTP is enabled per
+// repository by Repo.AllowPush; the Repo helpers push to the bare repositories directly.
 type HTTPServer struct {
 	t        testing.TB
 	opts     HTTPOptions
