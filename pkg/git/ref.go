@@ -61,6 +61,15 @@ func (r Ref) branch() string {
 	return r.Branch
 }
 
+// CheckoutBranch returns the branch r checks out (DefaultBranch for an empty Ref), or ""
+// when a tag, semver range, reference name or commit takes effect.
+func (r Ref) CheckoutBranch() string {
+	if r.kind() != kindBranch {
+		return ""
+	}
+	return r.branch()
+}
+
 // String describes the effective reference for messages, e.g. `branch "main"`.
 func (r Ref) String() string {
 	switch r.kind() {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -53,6 +54,9 @@ type ScanOptions struct {
 	// Guard, when set, refuses connections to the networks it names, in addition to any
 	// Guard the context carries.
 	Guard *netguard.Guard
+	// Proxy, when set, is the HTTP(S) proxy every request goes through (its userinfo, if
+	// any, authenticates to the proxy); nil means the environment's proxy settings.
+	Proxy *url.URL
 	// Timeout bounds each operation; 0 means DefaultTimeout.
 	Timeout time.Duration
 	// ExclusionList holds regular expressions; ListTags drops the tags matching any.
@@ -241,6 +245,9 @@ func (o ScanOptions) transport() (http.RoundTripper, error) {
 	}
 	rt := base.Clone()
 	rt.DialContext = netguard.DialContext
+	if o.Proxy != nil {
+		rt.Proxy = http.ProxyURL(o.Proxy)
+	}
 	if o.TLS == nil {
 		return rt, nil
 	}

@@ -86,6 +86,17 @@ func (s *TagStore) Get(key string) ([]string, error) {
 	return strings.Split(text, "\n"), nil
 }
 
+// Has reports whether tags are stored under key (a data directory that was lost, or a
+// replica that never scanned, has none).
+func (s *TagStore) Has(key string) bool {
+	p, err := s.path(key)
+	if err != nil {
+		return false
+	}
+	_, err = os.Stat(p)
+	return err == nil
+}
+
 // Delete removes the tags stored under key; deleting a missing key is not an error.
 func (s *TagStore) Delete(key string) error {
 	p, err := s.path(key)

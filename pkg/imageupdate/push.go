@@ -26,6 +26,9 @@ type PushOptions struct {
 	// "refs/heads/auto:refs/for/main". Deleting ("+"-less only) and forcing ("+...") are
 	// refused, as in Flux.
 	Refspec string
+	// RefspecOnly pushes Refspec alone, not the branch: Flux's push with a refspec and no
+	// branch (e.g. Gerrit's "HEAD:refs/for/main", where pushing to main is refused).
+	RefspecOnly bool
 	// Options are push options (`git push -o key=value`), e.g. GitLab's
 	// merge_request.create; sent when the server advertises push options.
 	Options map[string]string
@@ -49,12 +52,18 @@ func Push(ctx context.Context, repoDir string, opts PushOptions) error {
 		spec = "+" + spec
 	}
 	specs := []string{spec}
+	if opts.RefspecOnly {
+		specs = nil
+	}
 	if opts.Refspec != "" {
 		rs := strings.TrimSpace(opts.Refspec)
 		if strings.HasPrefix(rs, "+") || strings.HasPrefix(rs, ":") || !strings.Contains(rs, ":") {
 			return fmt.Errorf("invalid push refspec %q: '<source>:<destination>' is required; force (+) and delete refspecs are not supported", opts.Refspec)
 		}
 		specs = append(specs, rs)
+	}
+	if len(specs) == 0 {
+		return fmt.Errorf("pushing: RefspecOnly needs a refspec")
 	}
 	return git.Push(ctx, repoDir, opts.Git, specs, opts.Options)
 }

@@ -105,13 +105,19 @@ func (m *Manager) controllers(loopback *rest.Config) ([]Controller, func(context
 	if err != nil {
 		return nil, nil, err
 	}
+	images, startImages, err := m.imageWorkers(w, loopback)
+	if err != nil {
+		return nil, nil, err
+	}
 	controllers = append(controllers, ks, hr)
 	controllers = append(controllers, notifications...)
+	controllers = append(controllers, images...)
 	start := func(ctx context.Context) {
 		w.env.Events = m.forwarding(eventRecorder(ctx, src.host, "source-controller"), "source-controller")
 		ksRec.Events = m.forwarding(eventRecorder(ctx, ksRec.Host, "kustomize-controller"), "kustomize-controller")
 		hrRec.Events = m.forwarding(eventRecorder(ctx, hrRec.Host, "helm-controller"), "helm-controller")
 		startNotifications(ctx)
+		startImages(ctx)
 		w.factory.Start(ctx.Done())
 		go sweepOrphanArtifacts(ctx, m.opts.Store, w.factory)
 	}

@@ -39,6 +39,9 @@ type Options struct {
 	Store *artifact.Store
 	// TmpDir is where fetches are unpacked.
 	TmpDir string
+	// ImageTagDir keeps the tags ImageRepositories scanned (default
+	// TmpDir/image-tags).
+	ImageTagDir string
 	// Concurrency is the number of workers per kind.
 	Concurrency int
 	// MaxFetchSize caps one fetch (bytes).

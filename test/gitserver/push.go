@@ -77,3 +77,9 @@ func (r *Repo) Pull(t testing.TB) {
 	r.root.git(t, r.WorkDir, "fetch", "--quiet", "origin", "refs/heads/"+branch)
 	r.root.git(t, r.WorkDir, "reset", "--quiet", "--hard", "FETCH_HEAD")
 }
+
+// Git runs git with args in the working copy and returns its output (trimmed).
+func (r *Repo) Git(t testing.TB, args ...string) string {
+	t.Helper()
+	return r.root.git(t, r.WorkDir, args...)
+}

@@ -121,6 +121,7 @@ func (o *Options) Config() (*apiserver.Config, error) {
 			HostConfig:               gc.ClientConfig,
 			Store:                    store,
 			TmpDir:                   filepath.Join(o.DataDir, "tmp"),
+			ImageTagDir:              filepath.Join(o.DataDir, "image-tags"),
 			Concurrency:              o.Concurrency,
 			MaxFetchSize:             o.MaxFetchSize,
 			MaxBuildSize:             o.MaxBuildSize,

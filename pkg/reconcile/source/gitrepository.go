@@ -71,10 +71,10 @@ func (r *GitRepositoryReconciler) Reconcile(ctx context.Context, obj *sourcev1.G
 // reconcile fetches and stores; it returns the Ready message on success.
 // On failure the last artifact stays in status and in storage.
 func (r *GitRepositoryReconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository) (string, error) {
-	if err := r.unsupported(obj); err != nil {
+	if err := unsupportedGit(obj); err != nil {
 		return "", err
 	}
-	opts, err := r.gitOptions(ctx, obj)
+	opts, err := r.GitOptions(ctx, obj)
 	if err != nil {
 		setFetchFailed(&obj.Status.Conditions, obj.Generation, err, source.GitOperationFailedReason)
 		return "", err

@@ -16,7 +16,7 @@ const defaultGitTimeout = 60 * time.Second
 // unsupported refuses the GitRepository fields this server accepts (they are
 // Flux's API) but does not implement, so that none is silently ignored;
 // retrying cannot help, and nothing is fetched.
-func (r *GitRepositoryReconciler) unsupported(obj *sourcev1.GitRepository) error {
+func unsupportedGit(obj *sourcev1.GitRepository) error {
 	switch p := obj.Spec.Provider; p {
 	case "", source.GenericProvider:
 	default:
@@ -34,15 +34,21 @@ func (r *GitRepositoryReconciler) unsupported(obj *sourcev1.GitRepository) error
 	return nil
 }
 
-// gitOptions builds the fetch options of obj from its spec and Secret
-// (spec.verify is read by verification).
-func (r *GitRepositoryReconciler) gitOptions(ctx context.Context, obj *sourcev1.GitRepository) (git.Options, error) {
+// GitOptions builds the options to reach obj's repository from its spec and
+// Secret: URL, reference, credentials, timeout, size cap and Guard
+// (spec.verify is read by verification). The image update automation
+// clones and pushes with them. Fields this server does not implement fail
+// as Stalled.
+func (e *Env) GitOptions(ctx context.Context, obj *sourcev1.GitRepository) (git.Options, error) {
+	if err := unsupportedGit(obj); err != nil {
+		return git.Options{}, err
+	}
 	opts := git.Options{
 		URL:               obj.Spec.URL,
 		SparseCheckout:    obj.Spec.SparseCheckout,
 		RecurseSubmodules: obj.Spec.RecurseSubmodules,
-		MaxFetchSize:      r.MaxFetchSize,
-		Guard:             r.Guard,
+		MaxFetchSize:      e.MaxFetchSize,
+		Guard:             e.Guard,
 	}
 	if ref := obj.Spec.Reference; ref != nil {
 		opts.Ref = git.Ref{Branch: ref.Branch, Tag: ref.Tag, SemVer: ref.SemVer, Name: ref.Name, Commit: ref.Commit}
@@ -54,7 +60,7 @@ func (r *GitRepositoryReconciler) gitOptions(ctx context.Context, obj *sourcev1.
 		}
 	}
 	if obj.Spec.SecretRef != nil {
-		secret, err := r.getSecret(ctx, obj.Namespace, obj.Spec.SecretRef.Name, "spec.secretRef", source.AuthenticationFailedReason)
+		secret, err := e.getSecret(ctx, obj.Namespace, obj.Spec.SecretRef.Name, "spec.secretRef", source.AuthenticationFailedReason)
 		if err != nil {
 			return opts, err
 		}
