@@ -86,7 +86,7 @@ func (run *releaseRun) render(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	pr, strategy := run.postRenderer()
+	pr, strategy := postRenderer(run.obj)
 	if cur == nil {
 		a := action.NewInstall(run.cfg)
 		a.ReleaseName, a.Namespace = run.name, releaseNamespace(run.obj)

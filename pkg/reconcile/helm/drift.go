@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/helm"
+	helmv2 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/helm/v2"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/ignore"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/ssa"
@@ -37,11 +38,7 @@ func (run *releaseRun) detectDrift(ctx context.Context, cur *release.Release) er
 	if err != nil {
 		return loop.Failf(helm.ReconciliationFailedReason, "drift detection: %v", err)
 	}
-	rules := make([]ignore.Rule, len(dd.Ignore))
-	for i, r := range dd.Ignore {
-		rules[i] = ignore.Rule{Paths: r.Paths, Target: r.Target}
-	}
-	objs = ignore.Apply(objs, rules)
+	objs = ignore.Apply(objs, ignoreRules(dd))
 	entries, err := run.target.Manager.Diff(ctx, objs)
 	if err != nil {
 		return loop.Failf(helm.ReconciliationFailedReason, "drift detection of release %s: %v", refAt(cur), err)
@@ -84,4 +81,14 @@ func (run *releaseRun) detectDrift(ctx context.Context, cur *release.Release) er
 	run.r.Events.Event(run.obj, corev1.EventTypeNormal, driftCorrectedReason,
 		fmt.Sprintf("Cluster state of release %s has been corrected:\n%s", refAt(cur), strings.Join(lines, "\n")))
 	return nil
+}
+
+// ignoreRules are spec.driftDetection.ignore: JSON pointers left out of
+// the comparison in the objects each rule's target selects.
+func ignoreRules(dd *helmv2.DriftDetection) []ignore.Rule {
+	rules := make([]ignore.Rule, len(dd.Ignore))
+	for i, r := range dd.Ignore {
+		rules[i] = ignore.Rule{Paths: r.Paths, Target: r.Target}
+	}
+	return rules
 }

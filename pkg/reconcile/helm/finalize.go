@@ -44,7 +44,7 @@ func (r *Reconciler) uninstallOnDelete(ctx context.Context, obj *helmv2.HelmRele
 	if err != nil {
 		return err
 	}
-	cfg, err := r.Clusters.Configuration(t.Key, t.Config, releaseNamespace(obj), storageNamespace(obj), logHandler{})
+	cfg, err := r.configuration(t, obj, logHandler{})
 	if err != nil {
 		return err
 	}
@@ -52,7 +52,7 @@ func (r *Reconciler) uninstallOnDelete(ctx context.Context, obj *helmv2.HelmRele
 	if _, err := cfg.Releases.Last(name); err != nil {
 		return nil // nothing installed
 	}
-	if err := uninstallRelease(ctx, cfg, obj, name); err != nil {
+	if _, err := uninstallAction(ctx, cfg, obj).Run(name); err != nil {
 		return err
 	}
 	r.Events.Eventf(obj, corev1.EventTypeNormal, helm.UninstallSucceededReason, "Helm uninstall succeeded for release %s/%s", releaseNamespace(obj), name)

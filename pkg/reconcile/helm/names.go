@@ -3,9 +3,7 @@ package helm
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"time"
 
-	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 	helmv2 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/helm/v2"
 )
 
@@ -54,13 +52,4 @@ func chartName(obj *helmv2.HelmRelease) (namespace, name string) {
 		namespace = obj.Spec.Chart.Spec.SourceRef.Namespace
 	}
 	return namespace, obj.Namespace + "-" + obj.Name
-}
-
-// timeout is spec.timeout (Flux's default 5m), or the action's own.
-func timeout(obj *helmv2.HelmRelease, action *common.Duration) time.Duration {
-	def := parseDuration(obj.Spec.Timeout, 5*time.Minute)
-	if action == nil {
-		return def
-	}
-	return parseDuration(action, def)
 }

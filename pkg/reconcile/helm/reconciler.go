@@ -8,9 +8,11 @@ package helm
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"time"
 
+	"helm.sh/helm/v4/pkg/action"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/record"
@@ -85,6 +87,20 @@ type Reconciler struct {
 	Clusters *helmrelease.Clusters
 	// Events records Kubernetes Events.
 	Events record.EventRecorder
+
+	// configure, when set, stands in for Clusters.Configuration: tests
+	// give the worker Helm's in-memory storage and fake kube client.
+	configure func(t *target.Target, releaseNamespace, storageNamespace string) (*action.Configuration, error)
+}
+
+// configuration is Helm's action configuration for obj's release on
+// target t: objects go to the release namespace, releases are stored in
+// the storage namespace.
+func (r *Reconciler) configuration(t *target.Target, obj *helmv2.HelmRelease, log slog.Handler) (*action.Configuration, error) {
+	if r.configure != nil {
+		return r.configure(t, releaseNamespace(obj), storageNamespace(obj))
+	}
+	return r.Clusters.Configuration(t.Key, t.Config, releaseNamespace(obj), storageNamespace(obj), log)
 }
 
 // ChartClient writes HelmCharts through our API.
@@ -177,23 +193,26 @@ func parseDuration(d *common.Duration, def time.Duration) time.Duration {
 	return v
 }
 
-// retryInterval is how soon a failed HelmRelease is tried again: the
-// strategy's retryInterval when it says RetryOnFailure, else the interval.
+// retryInterval is how soon a failed HelmRelease is tried again: with the
+// RetryOnFailure strategy of the action that failed, its retryInterval
+// (Flux's default 5m); otherwise the interval.
 func retryInterval(obj *helmv2.HelmRelease, interval time.Duration) time.Duration {
-	if s := upgradeStrategy(obj); s != nil && s.Name == helm.RetryOnFailureStrategy && s.RetryInterval != nil {
-		return parseDuration(s.RetryInterval, interval)
-	}
-	if s := obj.Spec.Install; s != nil && s.Strategy != nil && s.Strategy.Name == helm.RetryOnFailureStrategy && s.Strategy.RetryInterval != nil {
-		return parseDuration(s.Strategy.RetryInterval, interval)
+	if name, every := strategy(obj, obj.Status.LastAttemptedReleaseAction); name == helm.RetryOnFailureStrategy {
+		return parseDuration(every, 5*time.Minute)
 	}
 	return interval
 }
 
-func upgradeStrategy(obj *helmv2.HelmRelease) *helmv2.UpgradeStrategy {
-	if obj.Spec.Upgrade == nil {
-		return nil
+// strategy is spec.install.strategy or spec.upgrade.strategy: its name
+// (RemediateOnFailure when unset) and retryInterval.
+func strategy(obj *helmv2.HelmRelease, act helmv2.ReleaseAction) (string, *common.Duration) {
+	switch {
+	case act == actionInstall && obj.Spec.Install != nil && obj.Spec.Install.Strategy != nil:
+		return obj.Spec.Install.Strategy.Name, obj.Spec.Install.Strategy.RetryInterval
+	case act == actionUpgrade && obj.Spec.Upgrade != nil && obj.Spec.Upgrade.Strategy != nil:
+		return obj.Spec.Upgrade.Strategy.Name, obj.Spec.Upgrade.Strategy.RetryInterval
 	}
-	return obj.Spec.Upgrade.Strategy
+	return helm.RemediateOnFailureStrategy, nil
 }
 
 // Forget drops what the reconciler keeps of a HelmRelease that is gone.

@@ -33,6 +33,10 @@ type releaseRun struct {
 
 // reconcile does one run and returns Ready's message on success.
 func (r *Reconciler) reconcile(ctx context.Context, obj *helmv2.HelmRelease) (string, error) {
+	if len(obj.Spec.HealthCheckExprs) > 0 {
+		return "", loop.Stallf(helm.ReconciliationFailedReason,
+			"spec.healthCheckExprs: CEL health checks are not supported by this server yet; Helm waits with kstatus")
+	}
 	if err := r.checkDependencies(obj); err != nil {
 		return "", err
 	}
@@ -66,7 +70,7 @@ func (r *Reconciler) newRun(ctx context.Context, obj *helmv2.HelmRelease, ch *ch
 		return nil, err
 	}
 	log := klog.FromContext(ctx).WithValues("release", releaseName(obj))
-	cfg, err := r.Clusters.Configuration(t.Key, t.Config, releaseNamespace(obj), storageNamespace(obj), logHandler{log})
+	cfg, err := r.configuration(t, obj, logHandler{log})
 	if err != nil {
 		return nil, loop.Failf(helm.InitFailedReason, "failed to prepare Helm for the target cluster: %v", err)
 	}
@@ -106,6 +110,13 @@ func (run *releaseRun) converge(ctx context.Context) (string, error) {
 			return "", err
 		}
 		return run.install(ctx)
+	case run.chartRenamed(cur) && reinstallOnRename(obj):
+		// spec.upgrade.chartNameChangeStrategy Reinstall (the default): a
+		// release of another chart is uninstalled and installed anew.
+		if err := run.uninstall(ctx, "the chart's name changed"); err != nil {
+			return "", err
+		}
+		return run.install(ctx)
 	case cur.Info.Status == rcommon.StatusFailed || force || run.outOfSync(cur):
 		return run.upgrade(ctx)
 	}
@@ -115,7 +126,7 @@ func (run *releaseRun) converge(ctx context.Context) (string, error) {
 // inSync handles a deployed release that matches the desired state: run
 // the tests if they did not run for it, and detect drift.
 func (run *releaseRun) inSync(ctx context.Context, cur *release.Release) (string, error) {
-	if run.testsEnabled() && !testedOK(cur) && !run.testFailedFor(cur) {
+	if run.testsEnabled() && !testedOK(run.obj, cur) && !run.testFailedFor(cur) {
 		if err := run.test(ctx, cur); err != nil {
 			return "", err
 		}
@@ -137,6 +148,32 @@ func (run *releaseRun) last() (*release.Release, error) {
 		return nil, err
 	}
 	return toRelease(rel)
+}
+
+// lastDeployedVersion is the newest revision below the current one that
+// was deployed (deployed or superseded), or 0 (Helm's "the previous one")
+// when there is none.
+func (run *releaseRun) lastDeployedVersion() int {
+	history, err := run.cfg.Releases.History(run.name)
+	if err != nil {
+		return 0
+	}
+	current, best := 0, 0
+	for _, h := range history {
+		if rel, err := toRelease(h); err == nil && rel.Version > current {
+			current = rel.Version
+		}
+	}
+	for _, h := range history {
+		rel, err := toRelease(h)
+		if err != nil || rel.Version >= current {
+			continue
+		}
+		if (rel.Info.Status == rcommon.StatusDeployed || rel.Info.Status == rcommon.StatusSuperseded) && rel.Version > best {
+			best = rel.Version
+		}
+	}
+	return best
 }
 
 // hasDeployed reports whether some revision of the release was deployed.
@@ -162,6 +199,17 @@ func (run *releaseRun) outOfSync(cur *release.Release) bool {
 		configDigest(cur.Config) != configDigest(run.values) ||
 		st.ObservedPostRenderersDigest != postRenderersDigest(run.obj) ||
 		st.ObservedCommonMetadataDigest != commonMetadataDigest(run.obj)
+}
+
+// chartRenamed reports whether cur released a chart of another name.
+func (run *releaseRun) chartRenamed(cur *release.Release) bool {
+	return cur.Chart != nil && cur.Chart.Metadata != nil && cur.Chart.Metadata.Name != run.chart.Metadata.Name
+}
+
+// reinstallOnRename is spec.upgrade.chartNameChangeStrategy: Reinstall
+// unless InPlaceUpdate.
+func reinstallOnRename(obj *helmv2.HelmRelease) bool {
+	return obj.Spec.Upgrade == nil || obj.Spec.Upgrade.ChartNameChangeStrategy != helm.ChartNameChangeInPlaceUpdate
 }
 
 // observe records the spec that the deployed release reflects.
