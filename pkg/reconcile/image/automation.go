@@ -112,11 +112,12 @@ func (r *ImageUpdateAutomationReconciler) reconcile(ctx context.Context, obj *im
 		Values:           gs.Commit.MessageTemplateValues,
 	})
 	if err != nil {
-		reason := imageapi.InvalidUpdateStrategyReason
 		if strings.Contains(gs.Commit.MessageTemplate, ".Updated") {
-			reason = imageapi.RemovedTemplateFieldReason
+			return "", loop.Stallf(imageapi.RemovedTemplateFieldReason,
+				"spec.git.commit.messageTemplate uses .Updated, which Flux removed from the template data in image.toolkit.fluxcd.io/v1beta2; "+
+					"use .Changed instead, e.g. {{ range .Changed.Changes }}{{ println .NewValue }}{{ end }}: %v", err)
 		}
-		return "", loop.Stallf(reason, "spec.git.commit.messageTemplate: %v", err)
+		return "", loop.Stallf(imageapi.InvalidUpdateStrategyReason, "spec.git.commit.messageTemplate: %v", err)
 	}
 	commitOpts := imageupdate.CommitOptions{
 		AuthorName: gs.Commit.Author.Name, AuthorEmail: gs.Commit.Author.Email,

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	corev1 "k8s.io/api/core/v1"
@@ -374,5 +375,36 @@ func TestHelmRepository_CertSecretRefTrustsTheRepository(t *testing.T) {
 	repo.Spec.CertSecretRef.Name = "ca"
 	if res := rr.Reconcile(context.Background(), repo); res.Err != nil || repo.Status.Artifact == nil {
 		t.Errorf("with the CA: %v, %+v", res.Err, repo.Status)
+	}
+}
+
+// TestHelmRepository_TimeoutBoundsTheIndexFetch: a repository that never
+// answers fails the run after spec.timeout, not Flux's default minute.
+func TestHelmRepository_TimeoutBoundsTheIndexFetch(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(release); srv.Close() })
+	env, _ := newHelmEnv(t, nil)
+	timeout := common.Duration("1s")
+	repo := &sourcev1.HelmRepository{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "slow", Generation: 1},
+		Spec:       sourcev1.HelmRepositorySpec{URL: srv.URL, Interval: "1m", Timeout: &timeout},
+	}
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- (&HelmRepositoryReconciler{Env: env}).Reconcile(context.Background(), repo).Err }()
+	select {
+	case err := <-done:
+		if outcome(err) != loop.Failed {
+			t.Fatalf("err = %v, want a failure", err)
+		}
+		t.Logf("failed after %v: %v", time.Since(start).Round(time.Millisecond), err)
+	case <-time.After(15 * time.Second):
+		t.Fatal("the run did not end within 15s of a 1s spec.timeout")
 	}
 }
