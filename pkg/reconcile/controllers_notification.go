@@ -65,7 +65,8 @@ func (m *Manager) notificationWorkers(w sourceWorkers, loopback *rest.Config) ([
 			}
 			return o.Labels
 		},
-		Guard: m.opts.SourceGuard,
+		Guard:    m.opts.SourceGuard,
+		Lockdown: m.opts.NoCrossNamespaceRefs,
 	}
 	m.dispatcher.SetRouter(routes.Route)
 	// The Alerts' and Providers' informers only feed the caches.

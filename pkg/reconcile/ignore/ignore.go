@@ -5,6 +5,7 @@
 package ignore
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -45,16 +46,18 @@ func Apply(objs []*unstructured.Unstructured, rules []Rule) []*unstructured.Unst
 	return out
 }
 
-// selects reports whether a kustomize-style selector matches o.
+// selects reports whether a kustomize-style selector matches o. As
+// kustomize's selectors (and so Flux's), group, version, kind, name and
+// namespace are regular expressions matching the whole value.
 func selects(s *common.Selector, o *unstructured.Unstructured) bool {
 	gvk := o.GroupVersionKind()
-	switch {
-	case s.Group != "" && s.Group != gvk.Group,
-		s.Version != "" && s.Version != gvk.Version,
-		s.Kind != "" && s.Kind != gvk.Kind,
-		s.Namespace != "" && s.Namespace != o.GetNamespace(),
-		s.Name != "" && s.Name != o.GetName():
-		return false
+	for _, f := range [][2]string{
+		{s.Group, gvk.Group}, {s.Version, gvk.Version}, {s.Kind, gvk.Kind},
+		{s.Namespace, o.GetNamespace()}, {s.Name, o.GetName()},
+	} {
+		if f[0] != "" && !matchWhole(f[0], f[1]) {
+			return false
+		}
 	}
 	for _, sel := range []struct {
 		expr string
@@ -69,6 +72,16 @@ func selects(s *common.Selector, o *unstructured.Unstructured) bool {
 		}
 	}
 	return true
+}
+
+// matchWhole reports whether value matches pattern anchored at both ends;
+// a pattern that is not a valid expression matches only itself.
+func matchWhole(pattern, value string) bool {
+	re, err := regexp.Compile("^(?:" + pattern + ")$")
+	if err != nil {
+		return pattern == value
+	}
+	return re.MatchString(value)
 }
 
 // removePointer deletes the value at an RFC 6901 JSON pointer, if any.

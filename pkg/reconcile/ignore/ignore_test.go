@@ -58,6 +58,9 @@ func TestApply_TargetSelectsByEveryMember(t *testing.T) {
 		{name: "namespace", target: common.Selector{Namespace: "prod"}, want: []bool{false, false, true}},
 		{name: "annotationSelector", target: common.Selector{AnnotationSelector: "drift=ignored"}, want: []bool{false, true, true}},
 		{name: "annotationSelector without a match", target: common.Selector{AnnotationSelector: "drift=kept"}, want: []bool{true, true, true}},
+		{name: "name is a whole-value regular expression", target: common.Selector{Name: "web|old"}, want: []bool{false, true, false}},
+		{name: "namespace is a whole-value regular expression", target: common.Selector{Namespace: "pro.*"}, want: []bool{false, false, true}},
+		{name: "a partial match is no match", target: common.Selector{Name: "we"}, want: []bool{true, true, true}},
 		{name: "members together", target: common.Selector{Group: "apps", Version: "v1", Namespace: "prod"}, want: []bool{false, true, true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

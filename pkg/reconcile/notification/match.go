@@ -34,6 +34,9 @@ type AlertRule struct {
 	// Inclusion and Exclusion are compiled spec.inclusionList and
 	// spec.exclusionList.
 	Inclusion, Exclusion []*regexp.Regexp
+	// OwnNamespaceOnly drops events of objects in other namespaces
+	// (--no-cross-namespace-refs), as Flux does.
+	OwnNamespaceOnly bool
 }
 
 // Matches reports whether e concerns a source of the rule, at a severity
@@ -62,6 +65,9 @@ func (a *AlertRule) matchesSource(e *notify.Event, labelsOf func(kind, namespace
 			ns = a.Namespace
 		}
 		if s.Kind != obj.Kind || (ns != "*" && ns != obj.Namespace) {
+			continue
+		}
+		if a.OwnNamespaceOnly && obj.Namespace != a.Namespace {
 			continue
 		}
 		if s.Name != "*" && !globMatch(s.Name, obj.Name) {

@@ -50,6 +50,17 @@ func TestAlertRule_MatchesSourcesSeverityAndLists(t *testing.T) {
 			t.Errorf("%s %s/%s %q: %v, want %v", tc.e.InvolvedObject.Kind, tc.e.InvolvedObject.Namespace, tc.e.InvolvedObject.Name, tc.e.Message, got, tc.want)
 		}
 	}
+	// With --no-cross-namespace-refs an Alert hears only its own namespace,
+	// whatever its sources say.
+	rule.OwnNamespaceOnly = true
+	if rule.Matches(ptr(event("GitRepository", "flux-system", "app-1", SeverityError, "failed")), labels) {
+		t.Error("lockdown: an Alert received another namespace's event")
+	}
+	if !rule.Matches(ptr(event("Kustomization", "apps", "x", SeverityInfo, "applied")), labels) {
+		t.Error("lockdown: an Alert lost its own namespace's event")
+	}
+	rule.OwnNamespaceOnly = false
+
 	errorsOnly := &AlertRule{Namespace: "apps", Severity: SeverityError, Sources: []Source{{Kind: "Kustomization", Name: "*"}},
 		Inclusion: []*regexp.Regexp{regexp.MustCompile("health")}}
 	if errorsOnly.Matches(ptr(event("Kustomization", "apps", "x", SeverityInfo, "health ok")), nil) {

@@ -218,11 +218,12 @@ func (r *ReceiverReconciler) targets(namespace string, res notificationv1.Receiv
 		namespace = res.Namespace
 	}
 	if res.Name == "*" {
-		sel := labels.Everything()
-		if len(res.MatchLabels) > 0 {
-			sel = labels.SelectorFromSet(res.MatchLabels)
+		// As Flux: a wildcard without labels would trigger every object of
+		// the kind in the namespace, so it is refused.
+		if len(res.MatchLabels) == 0 {
+			return nil, fmt.Errorf("%s/%s/*: matchLabels must be set when the name is the wildcard '*'", res.Kind, namespace)
 		}
-		return r.List(res.Kind, namespace, sel)
+		return r.List(res.Kind, namespace, labels.SelectorFromSet(res.MatchLabels))
 	}
 	o, err := r.Get(res.Kind, namespace, res.Name)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -175,5 +176,19 @@ func TestReceiver_WebhookTriggersTheSelectedResources(t *testing.T) {
 	rr.Reconcile(context.Background(), obj)
 	if obj.Status.WebhookPath == path || post("push", token) != http.StatusNotFound {
 		t.Errorf("a new token in spec.secretRef kept the old path %s", path)
+	}
+}
+
+// TestReceiver_WildcardNeedsMatchLabels: as Flux, a "*" resource without
+// matchLabels selects nothing and is reported, instead of reconciling every
+// object of the kind.
+func TestReceiver_WildcardNeedsMatchLabels(t *testing.T) {
+	store := &objectStore{}
+	store.add("Kustomization", "apps", "a", nil)
+	rr := &ReceiverReconciler{List: store.list, Get: store.get}
+	_, err := rr.targets("apps", notificationv1.ReceiverResource{
+		CrossNamespaceObjectReference: notificationv1.CrossNamespaceObjectReference{Kind: "Kustomization", Name: "*"}})
+	if err == nil || !strings.Contains(err.Error(), "matchLabels must be set") {
+		t.Fatalf("wildcard without matchLabels: %v", err)
 	}
 }

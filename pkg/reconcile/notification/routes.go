@@ -40,6 +40,9 @@ type Routes struct {
 	Events record.EventRecorder
 	// Guard refuses provider addresses in refused networks.
 	Guard *netguard.Guard
+	// Lockdown (--no-cross-namespace-refs) limits Alerts to the events of
+	// their own namespace.
+	Lockdown bool
 
 	mu        sync.Mutex
 	rules     map[types.UID]compiled
@@ -87,7 +90,7 @@ func (r *Routes) rule(a *notificationv1beta3.Alert) (*AlertRule, error) {
 	if c, ok := r.rules[a.UID]; ok && c.generation == a.Generation {
 		return c.rule, c.err
 	}
-	rule, err := compileAlert(a)
+	rule, err := compileAlert(a, r.Lockdown)
 	if r.rules == nil {
 		r.rules = map[types.UID]compiled{}
 	}
@@ -95,8 +98,8 @@ func (r *Routes) rule(a *notificationv1beta3.Alert) (*AlertRule, error) {
 	return rule, err
 }
 
-func compileAlert(a *notificationv1beta3.Alert) (*AlertRule, error) {
-	rule := &AlertRule{Namespace: a.Namespace, Severity: a.Spec.EventSeverity}
+func compileAlert(a *notificationv1beta3.Alert, lockdown bool) (*AlertRule, error) {
+	rule := &AlertRule{Namespace: a.Namespace, Severity: a.Spec.EventSeverity, OwnNamespaceOnly: lockdown}
 	if rule.Severity == "" {
 		rule.Severity = SeverityInfo
 	}
