@@ -29,10 +29,13 @@ import (
 const (
 	bySourceIndex    = "sourceRef"
 	byDependsOnIndex = "dependsOn"
+	// byReadyExprIndex holds only the dependencies with a readyExpr: any
+	// change to those may make the expression true.
+	byReadyExprIndex = "dependsOnReadyExpr"
 )
 
 // kustomizationIndexers index Kustomizations by "Kind/namespace/name" of
-// their source and "namespace/name" of each dependency.
+// their source and of each dependency (with a readyExpr, in a second index).
 var kustomizationIndexers = cache.Indexers{
 	bySourceIndex: func(obj interface{}) ([]string, error) {
 		k, ok := obj.(*kustomizev1.Kustomization)
@@ -49,6 +52,19 @@ var kustomizationIndexers = cache.Indexers{
 		var keys []string
 		for _, d := range k.Spec.DependsOn {
 			keys = append(keys, dependencyKey(d.Kind, kustomize.KustomizationKind, d.Namespace, k.Namespace, d.Name))
+		}
+		return keys, nil
+	},
+	byReadyExprIndex: func(obj interface{}) ([]string, error) {
+		k, ok := obj.(*kustomizev1.Kustomization)
+		if !ok {
+			return nil, nil
+		}
+		var keys []string
+		for _, d := range k.Spec.DependsOn {
+			if d.ReadyExpr != "" {
+				keys = append(keys, dependencyKey(d.Kind, kustomize.KustomizationKind, d.Namespace, k.Namespace, d.Name))
+			}
 		}
 		return keys, nil
 	},
@@ -178,6 +194,26 @@ func (m *Manager) kustomizationController(w sourceWorkers, loopback *rest.Config
 	}); err != nil {
 		return nil, nil, err
 	}
+	// Any change to a dependency may make a readyExpr true: the
+	// Kustomizations waiting for it with one look again at once.
+	for kind, di := range map[string]cache.SharedIndexInformer{
+		kustomize.KustomizationKind: inf.Informer(),
+		helm.HelmReleaseKind:        w.factory.Helm().V2().HelmReleases().Informer(),
+	} {
+		if err := onChange(di, func(namespace, name string) {
+			objs, err := inf.Informer().GetIndexer().ByIndex(byReadyExprIndex, kind+"/"+namespace+"/"+name)
+			if err != nil {
+				return
+			}
+			for _, o := range objs {
+				if k, ok := o.(*kustomizev1.Kustomization); ok && waitingForDependency(k) {
+					c.Enqueue(k.Namespace, k.Name)
+				}
+			}
+		}); err != nil {
+			return nil, nil, err
+		}
+	}
 	// A Kustomization that became ready (or applied a new revision)
 	// releases the ones waiting for it.
 	_, err = inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -202,6 +238,27 @@ func (m *Manager) kustomizationController(w sourceWorkers, loopback *rest.Config
 		return nil, nil, err
 	}
 	return c, rec, nil
+}
+
+// onChange calls fn for every update of an object (not resyncs).
+func onChange(inf cache.SharedIndexInformer, fn func(namespace, name string)) error {
+	_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		UpdateFunc: func(oldObj, newObj interface{}) {
+			o, ok1 := oldObj.(metav1.Object)
+			n, ok2 := newObj.(metav1.Object)
+			if ok1 && ok2 && o.GetResourceVersion() != n.GetResourceVersion() {
+				fn(n.GetNamespace(), n.GetName())
+			}
+		},
+	})
+	return err
+}
+
+// waitingForDependency reports whether k's last run waited for a
+// dependency, so that only those runs are repeated at once.
+func waitingForDependency(k *kustomizev1.Kustomization) bool {
+	c := apimeta.FindStatusCondition(k.Status.Conditions, common.ReadyCondition)
+	return c != nil && c.Reason == kustomize.DependencyNotReadyReason
 }
 
 // kustomizeOptions are the Kustomization worker's server-wide settings.

@@ -24,6 +24,10 @@
 // (StorageClass, IngressClass, GatewayClass, ...), last everything else in
 // the given order.
 //
+// Health is kstatus's (CheckReady, WaitForReady), except for the objects a
+// caller's StatusFunc knows: a Kustomization's healthCheckExprs, evaluated
+// by pkg/celhealth.
+//
 // Secret values never appear in errors or diffs: API errors about Secrets are
 // reduced to their reason and field paths, and Secret data is masked in
 // diffs.

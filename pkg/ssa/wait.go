@@ -23,7 +23,15 @@ type waitItem struct {
 	// "NotFound", ...) and message says why, for the timeout error.
 	status  status.Status
 	message string
+	// assess, when set, computes the status of the objects it knows in
+	// place of kstatus.
+	assess StatusFunc
 }
+
+// StatusFunc computes the status of an object in place of kstatus (a
+// Kustomization's healthCheckExprs); ok is false for an object it does not
+// know, which kstatus assesses.
+type StatusFunc func(u *unstructured.Unstructured) (st status.Status, message string, ok bool)
 
 // checkFunc observes item once and reports whether the wait for it is over.
 // A non-nil error ends the whole wait at once.
@@ -54,13 +62,17 @@ type Readiness struct {
 	Pending []string
 }
 
-// CheckReady reads every object once and reports their kstatus. Unlike
+// CheckReady reads every object once and reports their kstatus, or what
+// assess says of the objects it knows (nil: kstatus for all). Unlike
 // WaitForReady it never blocks past the reads, so a caller can look again
 // later without holding anything in between.
-func (m *Manager) CheckReady(ctx context.Context, refs []Ref) (Readiness, error) {
+func (m *Manager) CheckReady(ctx context.Context, refs []Ref, assess StatusFunc) (Readiness, error) {
 	items, err := m.waitItems(ctx, refs)
 	if err != nil {
 		return Readiness{}, err
+	}
+	for _, it := range items {
+		it.assess = assess
 	}
 	forEach(ctx, len(items), func() bool { return false }, func(i int) { m.observe(ctx, items[i]) })
 	if err := ctx.Err(); err != nil {
@@ -140,6 +152,12 @@ func (m *Manager) observe(ctx context.Context, item *waitItem) *unstructured.Uns
 
 // record sets item's status from the object u.
 func record(item *waitItem, u *unstructured.Unstructured) {
+	if item.assess != nil {
+		if st, msg, ok := item.assess(u); ok {
+			item.status, item.message = st, msg
+			return
+		}
+	}
 	res, err := status.Compute(u)
 	if err != nil {
 		item.status, item.message = status.UnknownStatus, err.Error()
@@ -214,11 +232,15 @@ func timeoutError(pending []*waitItem) error {
 }
 
 // pendingString describes an object not ready, e.g.
-// "Deployment/apps/web status: 'InProgress'".
+// "Deployment/apps/web status: 'InProgress'"; an Unknown status comes with
+// why (a read or expression error), which is what the user must fix.
 func pendingString(it *waitItem) string {
 	st := it.status
 	if st == "" {
 		st = status.UnknownStatus
+	}
+	if st == status.UnknownStatus && it.message != "" {
+		return fmt.Sprintf("%s status: '%s': %s", it.subject, st, it.message)
 	}
 	return fmt.Sprintf("%s status: '%s'", it.subject, st)
 }

@@ -368,3 +368,32 @@ func TestHelmRelease_DriftIsCorrected(t *testing.T) {
 		t.Errorf("drift correction made a new revision:\n%s", got)
 	}
 }
+
+// TestHelmRelease_CELHealthCheckExprs: Helm's wait assesses the kinds
+// healthCheckExprs covers with their expressions instead of kstatus: the
+// chart's ConfigMap (Current for kstatus at once) holds the install until
+// the expression is true, so the install times out; with values that make
+// it true the release is Ready.
+func TestHelmRelease_CELHealthCheckExprs(t *testing.T) {
+	ns := namespace(t, "it-hr-cel")
+	chartRepo(t, ns)
+	const exprs = `  timeout: 5s
+  install:
+    remediation:
+      retries: 0
+  healthCheckExprs:
+  - apiVersion: v1
+    kind: ConfigMap
+    current: "data.greeting == 'ready'"
+`
+	apply(t, helmReleaseFrom(ns, "web", exprs+"  values:\n    greeting: hello\n"))
+	obj := waitForObject(t, "helmreleases", ns, "web", 120*time.Second, "the install failing its health check", func(o map[string]interface{}) bool {
+		s, reason, _ := condition(o, "Ready")
+		return s == "False" && reason == "InstallFailed"
+	})
+	if _, _, msg := condition(obj, "Ready"); !strings.Contains(msg, "ConfigMap") && !strings.Contains(msg, "context deadline exceeded") {
+		t.Logf("Ready message: %s", msg)
+	}
+	apply(t, helmReleaseFrom(ns, "web", exprs+"  values:\n    greeting: ready\n"))
+	waitForObject(t, "helmreleases", ns, "web", 120*time.Second, "Ready once the expression holds", readyAt)
+}

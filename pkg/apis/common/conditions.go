@@ -28,6 +28,9 @@ const (
 	// AccessDeniedReason: a reference crosses namespaces while
 	// cross-namespace references are disabled.
 	AccessDeniedReason = "AccessDenied"
+	// InvalidCELExpressionReason: a CEL expression in the spec
+	// (healthCheckExprs, dependsOn[].readyExpr) does not compile.
+	InvalidCELExpressionReason = "InvalidCELExpression"
 )
 
 // Annotations understood on every reconcilable kind.

@@ -52,6 +52,10 @@ type Options struct {
 	// which an in-memory build cannot read and kustomize then does not
 	// remove; only plain http(s) files build.
 	AllowRemoteBases bool
+	// Decryptor, when set, decrypts SOPS-encrypted resource files and
+	// secretGenerator sources before kustomize reads them (see
+	// decryptFiles); its errors are returned as they are.
+	Decryptor Decryptor
 }
 
 var buildMetadataOptions = []string{types.OriginAnnotations, types.TransformerAnnotations}
@@ -71,9 +75,10 @@ var krustyMu sync.Mutex
 // not restricted to each kustomization's directory (overlays may read
 // "../base/patch.yaml", as in Flux), but nothing outside fs can be read.
 //
-// Build writes the effective kustomization file into fs and restores the
-// original before returning, so fs must not be used by anything else during
-// the call. A path with nothing to build gives no objects, as in Flux.
+// Build writes the effective kustomization file (and, with a Decryptor,
+// the decrypted files) into fs and restores the originals before
+// returning, so fs must not be used by anything else during the call. A
+// path with nothing to build gives no objects, as in Flux.
 func Build(fs filesys.FileSystem, opts Options) ([]*unstructured.Unstructured, error) {
 	for _, m := range opts.BuildMetadata {
 		if !contains(buildMetadataOptions, m) {
@@ -93,6 +98,15 @@ func Build(fs filesys.FileSystem, opts Options) ([]*unstructured.Unstructured, e
 	}
 	if err := checkKustomizations(fs, dir, opts.AllowRemoteBases); err != nil {
 		return nil, err
+	}
+	if opts.Decryptor != nil {
+		restorePlain, err := decryptFiles(fs, dir, opts.Decryptor)
+		if restorePlain != nil {
+			defer restorePlain()
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	m, err := runKustomize(fs, dir)
 	if err != nil {

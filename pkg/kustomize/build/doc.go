@@ -9,6 +9,10 @@
 //     spec.path, generating a kustomization.yaml for plain manifests and
 //     layering the spec's fields (targetNamespace, namePrefix, patches,
 //     images, components, ...) onto it the way Flux edits that file.
+//   - With Options.Decryptor, SOPS-encrypted resource files and
+//     secretGenerator sources are decrypted in the in-memory file system
+//     before kustomize reads them (the decryption itself is
+//     pkg/kustomize/decrypt's).
 //   - Substitute performs post-build variable substitution (${var} and the
 //     bash-style forms Flux supports) with a small parser of our own.
 //

@@ -196,3 +196,29 @@ func TestBuild_CommonMetadata(t *testing.T) {
 		},
 	}})
 }
+
+// TestBuild_PatchTargetSelectsByNamespace: a patch whose target names a
+// namespace changes the object of that namespace and not its namesake in
+// another.
+func TestBuild_PatchTargetSelectsByNamespace(t *testing.T) {
+	cm := func(namespace string) string {
+		return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: " + namespace + "\ndata: {}\n"
+	}
+	runBuildCases(t, []buildCase{{
+		name:  "namespace selects",
+		files: map[string]string{"dev.yaml": cm("dev"), "prod.yaml": cm("prod")},
+		opts: Options{Patches: []common.Patch{{
+			Patch:  "- op: add\n  path: /data/patched\n  value: \"yes\"\n",
+			Target: &common.Selector{Kind: "ConfigMap", Name: "settings", Namespace: "prod"},
+		}}},
+		want: []string{"ConfigMap/dev/settings", "ConfigMap/prod/settings"},
+		check: func(t *testing.T, objs []*unstructured.Unstructured) {
+			for _, o := range objs {
+				got, _, _ := unstructured.NestedString(o.Object, "data", "patched")
+				if want := map[string]string{"prod": "yes"}[o.GetNamespace()]; got != want {
+					t.Errorf("%s/%s data.patched = %q, want %q", o.GetNamespace(), o.GetName(), got, want)
+				}
+			}
+		},
+	}})
+}

@@ -26,7 +26,7 @@ func installAction(ctx context.Context, cfg *action.Configuration, obj *helmv2.H
 	a := action.NewInstall(cfg)
 	a.ReleaseName, a.Namespace, a.Timeout = releaseName(obj), releaseNamespace(obj), timeout(obj, spec.Timeout)
 	a.WaitStrategy = waitStrategy(obj, spec.DisableWait)
-	a.WaitOptions = []kube.WaitOption{kube.WithWaitContext(ctx)}
+	a.WaitOptions = waitOptions(ctx, cfg, obj)
 	a.WaitForJobs = !spec.DisableWait && !spec.DisableWaitForJobs
 	a.DisableHooks = spec.DisableHooks
 	a.DisableOpenAPIValidation = spec.DisableOpenAPIValidation
@@ -53,7 +53,7 @@ func upgradeAction(ctx context.Context, cfg *action.Configuration, obj *helmv2.H
 	a := action.NewUpgrade(cfg)
 	a.Namespace, a.Timeout = releaseNamespace(obj), timeout(obj, spec.Timeout)
 	a.WaitStrategy = waitStrategy(obj, spec.DisableWait)
-	a.WaitOptions = []kube.WaitOption{kube.WithWaitContext(ctx)}
+	a.WaitOptions = waitOptions(ctx, cfg, obj)
 	a.WaitForJobs = !spec.DisableWait && !spec.DisableWaitForJobs
 	a.DisableHooks = spec.DisableHooks
 	a.DisableOpenAPIValidation = spec.DisableOpenAPIValidation
@@ -84,7 +84,7 @@ func rollbackAction(ctx context.Context, cfg *action.Configuration, obj *helmv2.
 	a := action.NewRollback(cfg)
 	a.Timeout = timeout(obj, spec.Timeout)
 	a.WaitStrategy = waitStrategy(obj, spec.DisableWait)
-	a.WaitOptions = []kube.WaitOption{kube.WithWaitContext(ctx)}
+	a.WaitOptions = waitOptions(ctx, cfg, obj)
 	a.WaitForJobs = !spec.DisableWait && !spec.DisableWaitForJobs
 	a.DisableHooks = spec.DisableHooks
 	a.ForceReplace = spec.Force || spec.Recreate

@@ -33,9 +33,8 @@ type releaseRun struct {
 
 // reconcile does one run and returns Ready's message on success.
 func (r *Reconciler) reconcile(ctx context.Context, obj *helmv2.HelmRelease) (string, error) {
-	if len(obj.Spec.HealthCheckExprs) > 0 {
-		return "", loop.Stallf(helm.ReconciliationFailedReason,
-			"spec.healthCheckExprs: CEL health checks are not supported by this server yet; Helm waits with kstatus")
+	if _, err := healthChecks(obj); err != nil {
+		return "", err
 	}
 	if err := r.checkDependencies(obj); err != nil {
 		return "", err

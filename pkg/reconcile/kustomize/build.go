@@ -19,15 +19,31 @@ import (
 	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/kustomize/build"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/kustomize/decrypt"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/ignore"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 )
 
-// build unpacks the artifact in memory, runs kustomize and the post-build
-// steps, and labels every object as owned by obj.
-func (r *Reconciler) build(ctx context.Context, obj *kustomizev1.Kustomization, key artifact.Key, a *common.Artifact) ([]*unstructured.Unstructured, error) {
-	objs, err := r.kustomize(ctx, key, a, obj)
+// build unpacks the artifact in memory, decrypts its SOPS files with the
+// keys of spec.decryption, runs kustomize and the post-build steps, and
+// labels every object as owned by obj. It returns the Decryptor used (nil
+// without spec.decryption), whose Redact the caller applies to whatever it
+// shows of the objects; the errors it returns are redacted already.
+func (r *Reconciler) build(ctx context.Context, obj *kustomizev1.Kustomization, key artifact.Key, a *common.Artifact) ([]*unstructured.Unstructured, *decrypt.Decryptor, error) {
+	dec, err := r.decryptor(ctx, obj)
 	if err != nil {
+		return nil, nil, err
+	}
+	objs, err := r.buildWith(ctx, obj, key, a, dec)
+	return objs, dec, redactErr(err, dec)
+}
+
+func (r *Reconciler) buildWith(ctx context.Context, obj *kustomizev1.Kustomization, key artifact.Key, a *common.Artifact, dec *decrypt.Decryptor) ([]*unstructured.Unstructured, error) {
+	objs, err := r.kustomize(ctx, key, a, obj, dec)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkNoEncryptedSecrets(obj, objs); err != nil {
 		return nil, err
 	}
 	if pb := obj.Spec.PostBuild; pb != nil {
@@ -75,7 +91,7 @@ func buildWeight(a *common.Artifact, maxSize int64) int64 {
 }
 
 // kustomize builds the artifact at spec.path with the spec's overlay.
-func (r *Reconciler) kustomize(ctx context.Context, key artifact.Key, a *common.Artifact, obj *kustomizev1.Kustomization) ([]*unstructured.Unstructured, error) {
+func (r *Reconciler) kustomize(ctx context.Context, key artifact.Key, a *common.Artifact, obj *kustomizev1.Kustomization, dec *decrypt.Decryptor) ([]*unstructured.Unstructured, error) {
 	if r.BuildMemory != nil {
 		w := buildWeight(a, r.MaxArtifactSize)
 		if err := r.BuildMemory.Acquire(ctx, w); err != nil {
@@ -102,7 +118,7 @@ func (r *Reconciler) kustomize(ctx context.Context, key artifact.Key, a *common.
 	if cm := obj.Spec.CommonMetadata; cm != nil {
 		labels, annotations = cm.Labels, cm.Annotations
 	}
-	objs, err := build.Build(fs, build.Options{
+	opts := build.Options{
 		Path:                    obj.Spec.Path,
 		TargetNamespace:         obj.Spec.TargetNamespace,
 		NamePrefix:              obj.Spec.NamePrefix,
@@ -115,8 +131,16 @@ func (r *Reconciler) kustomize(ctx context.Context, key artifact.Key, a *common.
 		IgnoreMissingComponents: obj.Spec.IgnoreMissingComponents,
 		BuildMetadata:           obj.Spec.BuildMetadata,
 		AllowRemoteBases:        r.AllowRemoteBases,
-	})
-	if err != nil {
+	}
+	if dec != nil {
+		opts.Decryptor = dec
+	}
+	objs, err := build.Build(fs, opts)
+	var decryptErr *decrypt.FileError
+	switch {
+	case errors.As(err, &decryptErr):
+		return nil, decryptionError(err)
+	case err != nil:
 		return nil, loop.Failf(kustomize.BuildFailedReason, "kustomize build failed: %v", err)
 	}
 	return objs, nil

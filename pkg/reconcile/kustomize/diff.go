@@ -17,7 +17,12 @@ func (r *Reconciler) Diff(ctx context.Context, obj *kustomizev1.Kustomization) (
 	if err != nil {
 		return nil, err
 	}
-	objs, err := r.build(ctx, obj, key, src.Artifact)
+	if err := checkDecryption(obj); err != nil {
+		return nil, err
+	}
+	// Decrypted as for an apply, so the diff shows the same objects;
+	// Secret values are masked, and any decrypted value elsewhere redacted.
+	objs, dec, err := r.build(ctx, obj, key, src.Artifact)
 	if err != nil {
 		return nil, err
 	}
@@ -27,7 +32,7 @@ func (r *Reconciler) Diff(ctx context.Context, obj *kustomizev1.Kustomization) (
 	}
 	entries, err := mgr.Diff(ctx, objs)
 	if err != nil {
-		return nil, err
+		return nil, redactErr(err, dec)
 	}
 	report := &inspect.DiffReport{
 		Kind: inspect.DiffReportKind, APIVersion: inspect.APIVersion,
@@ -37,7 +42,7 @@ func (r *Reconciler) Diff(ctx context.Context, obj *kustomizev1.Kustomization) (
 	}
 	built := &kustomizev1.ResourceInventory{}
 	for _, e := range entries {
-		report.Objects = append(report.Objects, inspect.ObjectDiff{Object: refOf(e.ID, e.Version), Action: string(e.Action), Diff: e.Diff})
+		report.Objects = append(report.Objects, inspect.ObjectDiff{Object: refOf(e.ID, e.Version), Action: string(e.Action), Diff: dec.Redact(e.Diff)})
 		built.Entries = append(built.Entries, kustomizev1.ResourceRef{ID: e.ID, Version: e.Version})
 	}
 	if obj.Spec.Prune {
@@ -46,7 +51,7 @@ func (r *Reconciler) Diff(ctx context.Context, obj *kustomizev1.Kustomization) (
 		// owner took, are skipped, not pruned.
 		stale, err := mgr.Delete(ctx, diffInventory(obj.Status.Inventory, built), ssa.DeleteOptions{Labels: ownerLabels(obj), DryRun: true})
 		if err != nil {
-			return nil, err
+			return nil, redactErr(err, dec)
 		}
 		for _, c := range stale {
 			action := inspect.ActionPruned

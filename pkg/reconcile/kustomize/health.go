@@ -9,10 +9,13 @@ import (
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize"
 	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/celhealth"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/ssa"
 )
@@ -39,6 +42,7 @@ type healthWait struct {
 	// What the run did, to finish it with.
 	mgr            *ssa.Manager
 	refs           []ssa.Ref
+	assess         ssa.StatusFunc // spec.healthCheckExprs; nil: kstatus only
 	inventory      *kustomizev1.ResourceInventory
 	digest         string
 	originRevision string
@@ -107,8 +111,37 @@ func (r *Reconciler) startHealth(ctx context.Context, obj *kustomizev1.Kustomiza
 		apimeta.RemoveStatusCondition(&obj.Status.Conditions, common.HealthyCondition)
 		return nil
 	}
+	checks, err := healthExprs(obj)
+	if err != nil {
+		return err
+	}
+	if checks.Len() > 0 {
+		w.assess = func(u *unstructured.Unstructured) (status.Status, string, bool) {
+			res, ok := checks.Assess(u)
+			return res.Status, res.Message, ok
+		}
+	}
 	w.deadline = w.start.Add(w.timeout)
 	return r.lookAtHealth(ctx, obj, w)
+}
+
+// healthExprs compiles spec.healthCheckExprs. One that does not compile
+// stalls the Kustomization naming the entry, as in Flux (the API refuses
+// new ones; this catches objects stored before it did).
+func healthExprs(obj *kustomizev1.Kustomization) (*celhealth.Checks, error) {
+	if len(obj.Spec.HealthCheckExprs) == 0 {
+		return nil, nil
+	}
+	checks := make([]celhealth.Check, len(obj.Spec.HealthCheckExprs))
+	for i, hc := range obj.Spec.HealthCheckExprs {
+		checks[i] = celhealth.Check{APIVersion: hc.APIVersion, Kind: hc.Kind,
+			Current: hc.Current, InProgress: hc.InProgress, Failed: hc.Failed}
+	}
+	c, err := celhealth.Compile(checks)
+	if err != nil {
+		return nil, loop.Stallf(common.InvalidCELExpressionReason, "spec.%v", err)
+	}
+	return c, nil
 }
 
 // continueHealth looks again at the objects of a parked run.
@@ -125,7 +158,7 @@ func (r *Reconciler) lookAtHealth(ctx context.Context, obj *kustomizev1.Kustomiz
 	// One look is bounded by what is left of the run's timeout (at least a
 	// little, so the last look can still succeed).
 	lookCtx, cancel := context.WithTimeout(ctx, max(time.Until(w.deadline), 5*time.Second))
-	res, err := w.mgr.CheckReady(lookCtx, w.refs)
+	res, err := w.mgr.CheckReady(lookCtx, w.refs, w.assess)
 	cancel()
 	took := time.Since(w.start).Round(time.Millisecond)
 	switch {

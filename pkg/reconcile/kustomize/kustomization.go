@@ -24,6 +24,7 @@ import (
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize"
 	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/kustomize/decrypt"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/ignore"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
@@ -241,16 +242,18 @@ func (r *Reconciler) sourceRevisionOf(obj *kustomizev1.Kustomization) string {
 }
 
 // reconcile does one run: build, apply, prune, and start the health check.
-func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomization, newRequest bool) runResult {
+func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomization, newRequest bool) (res runResult) {
 	start := time.Now()
 	fail := func(digest string, err error) runResult { return runResult{digest: digest, start: start, err: err} }
-	if obj.Spec.Decryption != nil {
-		return fail("", loop.Stallf(kustomize.ReconciliationFailedReason,
-			"spec.decryption: decrypting Secrets with %q is not supported by this server", obj.Spec.Decryption.Provider))
+	// No value decrypted for this run may reach a status, an event or a
+	// log through an error message.
+	var dec *decrypt.Decryptor
+	defer func() { res.err = redactErr(res.err, dec) }()
+	if err := checkDecryption(obj); err != nil {
+		return fail("", err)
 	}
-	if len(obj.Spec.HealthCheckExprs) > 0 {
-		return fail("", loop.Stallf(kustomize.ReconciliationFailedReason,
-			"spec.healthCheckExprs: CEL health checks are not supported by this server yet; health is assessed with kstatus"))
+	if _, err := healthExprs(obj); err != nil {
+		return fail("", err)
 	}
 	if kc := obj.Spec.KubeConfig; kc != nil && kc.SecretRef == nil && kc.ConfigMapRef != nil {
 		return fail("", loop.Stallf(kustomize.ReconciliationFailedReason,
@@ -268,7 +271,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 	r.markProgressing(ctx, obj, revision, timeout, newRequest)
 	obj.Status.LastAttemptedRevision = revision
 
-	objs, err := r.build(ctx, obj, srcKey, src.Artifact)
+	objs, dec, err := r.build(ctx, obj, srcKey, src.Artifact)
 	if err != nil {
 		return fail("", err)
 	}

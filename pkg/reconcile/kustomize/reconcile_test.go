@@ -112,10 +112,11 @@ func TestReconcile_StopsBeforeTheBuild(t *testing.T) {
 		wantReason  string
 		wantMessage string
 	}{
-		{name: "decryption unsupported", mutate: func(o *kustomizev1.Kustomization) {
-			o.Spec.Decryption = &kustomizev1.Decryption{Provider: "sops"}
+		{name: "decryption with a KMS service account", mutate: func(o *kustomizev1.Kustomization) {
+			o.Spec.Decryption = &kustomizev1.Decryption{Provider: "sops", ServiceAccountName: "kms"}
 		}, source: withArtifact, wantOutcome: loop.Stalled, wantReason: kustomize.ReconciliationFailedReason,
-			wantMessage: `spec.decryption: decrypting Secrets with "sops" is not supported by this server`},
+			wantMessage: "spec.decryption.serviceAccountName: authenticating to a cloud KMS as a service account is not supported " +
+				"by this server; decrypt with age or OpenPGP keys from spec.decryption.secretRef"},
 		{name: "dependency missing", mutate: func(o *kustomizev1.Kustomization) {
 			o.Spec.DependsOn = []kustomizev1.DependencyReference{{Name: "db"}}
 		}, source: withArtifact, wantOutcome: loop.Waited, wantReason: kustomize.DependencyNotReadyReason,
@@ -132,10 +133,27 @@ func TestReconcile_StopsBeforeTheBuild(t *testing.T) {
 			o.Spec.DependsOn = []kustomizev1.DependencyReference{{Name: "dep", Namespace: "infra"}}
 		}, source: withArtifact, wantOutcome: loop.Stalled, wantReason: common.AccessDeniedReason,
 			wantMessage: "dependency 'infra/dep' is in another namespace and cross-namespace references are disabled"},
-		{name: "dependency readyExpr unsupported", mutate: func(o *kustomizev1.Kustomization) {
-			o.Spec.DependsOn = []kustomizev1.DependencyReference{{Name: "dep", ReadyExpr: "true"}}
-		}, source: withArtifact, wantOutcome: loop.Stalled, wantReason: kustomize.DependencyNotReadyReason,
-			wantMessage: "dependency 'apps/dep': readyExpr is not supported by this server"},
+		{name: "dependency readyExpr that does not compile", mutate: func(o *kustomizev1.Kustomization) {
+			// Refused although the dependency before it is missing.
+			o.Spec.DependsOn = []kustomizev1.DependencyReference{{Name: "missing"}, {Name: "dep", ReadyExpr: "size(dep.metadata.name)"}}
+		}, source: withArtifact, wantOutcome: loop.Stalled, wantReason: common.InvalidCELExpressionReason,
+			wantMessage: "spec.dependsOn[1].readyExpr: the expression yields int, not a bool"},
+		{name: "dependency readyExpr false", mutate: func(o *kustomizev1.Kustomization) {
+			o.Spec.DependsOn = []kustomizev1.DependencyReference{{Name: "dep", ReadyExpr: "dep.metadata.generation == 4"}}
+		}, deps: map[string]*kustomizev1.Kustomization{"apps/dep": readyDep("main@sha1:a")}, source: withArtifact,
+			wantOutcome: loop.Waited, wantReason: kustomize.DependencyNotReadyReason,
+			wantMessage: "dependency 'apps/dep' is not ready according to its readyExpr"},
+		{name: "dependency readyExpr over a missing field", mutate: func(o *kustomizev1.Kustomization) {
+			o.Spec.DependsOn = []kustomizev1.DependencyReference{{Name: "dep", ReadyExpr: "dep.metadata.labels['tier'] == 'db'"}}
+		}, deps: map[string]*kustomizev1.Kustomization{"apps/dep": readyDep("main@sha1:a")}, source: withArtifact,
+			wantOutcome: loop.Waited, wantReason: kustomize.DependencyNotReadyReason,
+			wantMessage: "dependency 'apps/dep': evaluating readyExpr: no such key: labels"},
+		{name: "healthCheckExprs that do not compile", mutate: func(o *kustomizev1.Kustomization) {
+			o.Spec.HealthCheckExprs = []common.CustomHealthCheck{
+				{APIVersion: "example.com/v1", Kind: "Widget", Current: "true"},
+				{APIVersion: "v1", Kind: "ConfigMap", Current: "data.ready == 'true'", Failed: "data.exist(x, x == 'failed')"}}
+		}, source: withArtifact, wantOutcome: loop.Stalled, wantReason: common.InvalidCELExpressionReason,
+			wantMessage: "spec.healthCheckExprs[1].failed: undeclared function(s): exist"},
 		{name: "source missing", wantOutcome: loop.Waited, wantReason: kustomize.ArtifactFailedReason,
 			wantMessage: "Source 'GitRepository/apps/repo' not found"},
 		{name: "source without artifact", source: &Source{}, wantOutcome: loop.Waited, wantReason: kustomize.ArtifactFailedReason,

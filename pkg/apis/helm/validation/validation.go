@@ -4,12 +4,15 @@
 package validation
 
 import (
+	"fmt"
+
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
 	commonvalidation "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common/validation"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/helm"
 	kustomizevalidation "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/validation"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/celhealth"
 )
 
 // Length limits from Flux's CRD schema.
@@ -33,14 +36,42 @@ var (
 // ValidateHelmRelease returns every problem of a new HelmRelease.
 func ValidateHelmRelease(obj *helm.HelmRelease) field.ErrorList {
 	errs := commonvalidation.ValidateObjectMeta(&obj.ObjectMeta, field.NewPath("metadata"))
-	return append(errs, validateSpec(&obj.Spec, field.NewPath("spec"))...)
+	errs = append(errs, validateSpec(&obj.Spec, field.NewPath("spec"))...)
+	return append(errs, validateExpressions(&obj.Spec, nil, field.NewPath("spec"))...)
 }
 
 // ValidateHelmReleaseUpdate returns every problem of an update. Flux's
 // schema has no immutable spec fields, so the new spec is checked as a whole.
 func ValidateHelmReleaseUpdate(newObj, oldObj *helm.HelmRelease) field.ErrorList {
 	errs := commonvalidation.ValidateObjectMetaUpdate(&newObj.ObjectMeta, &oldObj.ObjectMeta, field.NewPath("metadata"))
-	return append(errs, validateSpec(&newObj.Spec, field.NewPath("spec"))...)
+	errs = append(errs, validateSpec(&newObj.Spec, field.NewPath("spec"))...)
+	return append(errs, validateExpressions(&newObj.Spec, &oldObj.Spec, field.NewPath("spec"))...)
+}
+
+// validateExpressions compiles the CEL expressions (healthCheckExprs,
+// dependsOn[].readyExpr) as for Kustomizations: refused here naming the
+// field, except those the stored object already had (old, nil on create),
+// so that an object stored before this check can still be updated.
+func validateExpressions(spec, old *helm.HelmReleaseSpec, fld *field.Path) field.ErrorList {
+	var oldSpec helm.HelmReleaseSpec
+	if old != nil {
+		oldSpec = *old
+	}
+	errs := kustomizevalidation.ValidateHealthCheckExprs(spec.HealthCheckExprs, oldSpec.HealthCheckExprs, fld.Child("healthCheckExprs"))
+	known := map[string]bool{}
+	for _, d := range oldSpec.DependsOn {
+		known[d.ReadyExpr] = true
+	}
+	for i, d := range spec.DependsOn {
+		if d.ReadyExpr == "" || known[d.ReadyExpr] {
+			continue
+		}
+		if _, err := celhealth.CompileReadyExpr(d.ReadyExpr); err != nil {
+			errs = append(errs, field.Invalid(fld.Child("dependsOn").Index(i).Child("readyExpr"), d.ReadyExpr,
+				fmt.Sprintf("the CEL expression over self and dep does not compile: %v", err)))
+		}
+	}
+	return errs
 }
 
 func validateSpec(spec *helm.HelmReleaseSpec, fld *field.Path) field.ErrorList {

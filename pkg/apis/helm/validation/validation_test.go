@@ -1,6 +1,7 @@
 package validation
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -319,5 +320,24 @@ func TestValidateHelmReleaseUpdate(t *testing.T) {
 				t.Errorf("errors:\n got %q\nwant %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestValidateHelmRelease_CELExpressions: expressions that do not compile
+// are refused naming their field, unless the stored object already had them.
+func TestValidateHelmRelease_CELExpressions(t *testing.T) {
+	obj := validHelmRelease()
+	obj.Spec.DependsOn = []helm.DependencyReference{{Name: "db", ReadyExpr: "dep.status.("}}
+	obj.Spec.HealthCheckExprs = []common.CustomHealthCheck{{APIVersion: "v1", Kind: "ConfigMap", Current: "data.ready =="}}
+	errs := ValidateHelmRelease(obj)
+	var paths []string
+	for _, e := range errs {
+		paths = append(paths, e.Field)
+	}
+	if len(errs) != 2 || !slices.Contains(paths, "spec.dependsOn[0].readyExpr") || !slices.Contains(paths, "spec.healthCheckExprs[0].current") {
+		t.Errorf("errors %v", errs)
+	}
+	if errs := ValidateHelmReleaseUpdate(obj, obj.DeepCopy()); len(errs) != 0 {
+		t.Errorf("an update keeping the stored expressions is refused: %v", errs)
 	}
 }

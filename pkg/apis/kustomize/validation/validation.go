@@ -42,14 +42,17 @@ var (
 // ValidateKustomization returns every problem of a new Kustomization.
 func ValidateKustomization(obj *kustomize.Kustomization) field.ErrorList {
 	errs := commonvalidation.ValidateObjectMeta(&obj.ObjectMeta, field.NewPath("metadata"))
-	return append(errs, validateSpec(&obj.Spec, field.NewPath("spec"))...)
+	errs = append(errs, validateSpec(&obj.Spec, field.NewPath("spec"))...)
+	return append(errs, validateExpressions(&obj.Spec, nil, field.NewPath("spec"))...)
 }
 
 // ValidateKustomizationUpdate returns every problem of an update. Flux's
-// schema has no immutable spec fields, so the new spec is checked as a whole.
+// schema has no immutable spec fields, so the new spec is checked as a
+// whole, except CEL expressions the old object already had.
 func ValidateKustomizationUpdate(newObj, oldObj *kustomize.Kustomization) field.ErrorList {
 	errs := commonvalidation.ValidateObjectMetaUpdate(&newObj.ObjectMeta, &oldObj.ObjectMeta, field.NewPath("metadata"))
-	return append(errs, validateSpec(&newObj.Spec, field.NewPath("spec"))...)
+	errs = append(errs, validateSpec(&newObj.Spec, field.NewPath("spec"))...)
+	return append(errs, validateExpressions(&newObj.Spec, &oldObj.Spec, field.NewPath("spec"))...)
 }
 
 func validateSpec(spec *kustomize.KustomizationSpec, fld *field.Path) field.ErrorList {
