@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -434,7 +435,11 @@ func TestKustomization_DiffTreeAndSecrets(t *testing.T) {
 		}
 	}
 
-	leaks := map[string]string{"/diff": raw, "/diff?format=text": string(text), "events": events(t, ns), "server log": cp.GitOpsLog()}
+	serverLog, err := os.ReadFile(cp.GitOpsLog())
+	if err != nil || len(serverLog) == 0 {
+		t.Fatalf("reading the server log %s: %v", cp.GitOpsLog(), err)
+	}
+	leaks := map[string]string{"/diff": raw, "/diff?format=text": string(text), "events": events(t, ns), "server log": string(serverLog)}
 	for where, s := range leaks {
 		for _, v := range []string{secretValue, secretValue2} {
 			if strings.Contains(s, v) || strings.Contains(s, base64.StdEncoding.EncodeToString([]byte(v))) {
