@@ -55,11 +55,11 @@ var ociRepositoryFields = map[string]field{
 	"spec.layerSelector.operation":            used("TestOCIRepository_CopyStoresTheBlobAsItIs"),
 	"spec.provider":                           refused("spec.provider", "aws"),
 	"spec.secretRef.name":                     used("TestOCIRepository_FailuresKeepTheLastArtifact"),
-	"spec.verify.provider":                    refused("spec.verify", "cosign"),
-	"spec.verify.secretRef.name":              refused("spec.verify", nil),
-	"spec.verify.matchOIDCIdentity[].issuer":  refused("spec.verify", nil),
-	"spec.verify.matchOIDCIdentity[].subject": refused("spec.verify", nil),
-	"spec.verify.trustedRootSecretRef.name":   refused("spec.verify", nil),
+	"spec.verify.provider":                    refused("notation", "notation"), // cosign (the default) with keys works
+	"spec.verify.secretRef.name":              used("TestOCIRepository_VerifyCosign_StoresOnlyVerifiedDigests"),
+	"spec.verify.matchOIDCIdentity[].issuer":  refused("keyless verification", nil),
+	"spec.verify.matchOIDCIdentity[].subject": refused("keyless verification", nil),
+	"spec.verify.trustedRootSecretRef.name":   refused("keyless verification", nil),
 	"spec.serviceAccountName":                 refused("spec.serviceAccountName", nil),
 	"spec.certSecretRef.name":                 used("TestTLS_CustomCA"), // engine: pkg/oci
 	"spec.proxySecretRef.name":                refused("spec.proxySecretRef", nil),
@@ -120,10 +120,10 @@ var helmChartFields = map[string]field{
 	"spec.valuesFiles":                        used("TestHelmChart_FromOCIHelmRepository"),
 	"spec.ignoreMissingValuesFiles":           used("TestMergeValuesFiles_LaterWinsAndMissingFiles"), // engine: pkg/helm
 	"spec.suspend":                            used("TestSpecFields_RequeueAtTheIntervalAndHonourSuspend"),
-	"spec.verify.provider":                    refused("spec.verify", "cosign"),
-	"spec.verify.secretRef.name":              refused("spec.verify", nil),
-	"spec.verify.matchOIDCIdentity[].issuer":  refused("spec.verify", nil),
-	"spec.verify.matchOIDCIdentity[].subject": refused("spec.verify", nil),
+	"spec.verify.provider":                    refused("notation", "notation"), // cosign (the default) with keys works
+	"spec.verify.secretRef.name":              used("TestHelmChart_VerifyCosign_FromOCIHelmRepository"),
+	"spec.verify.matchOIDCIdentity[].issuer":  refused("keyless verification", nil),
+	"spec.verify.matchOIDCIdentity[].subject": refused("keyless verification", nil),
 }
 
 // unreachable is a loopback address nothing listens on: a fetch from it

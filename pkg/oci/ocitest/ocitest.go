@@ -45,15 +45,17 @@ type Registry struct {
 	srv  *httptest.Server
 	opts Options
 
-	mu    sync.Mutex
-	pulls int
+	mu       sync.Mutex
+	pulls    int
+	requests []string
 }
 
 // NewRegistry starts a registry; it stops when the test ends.
 func NewRegistry(t testing.TB, opts Options) *Registry {
 	t.Helper()
 	r := &Registry{opts: opts}
-	h := registry.New(registry.Logger(discardLogger()))
+	// The Referrers API (OCI 1.1) serves cosign's bundle signatures.
+	h := registry.New(registry.Logger(discardLogger()), registry.WithReferrersSupport(true))
 	handler := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if opts.Username != "" {
 			u, p, ok := req.BasicAuth()
@@ -63,11 +65,12 @@ func NewRegistry(t testing.TB, opts Options) *Registry {
 				return
 			}
 		}
+		r.mu.Lock()
 		if req.Method == http.MethodGet && strings.Contains(req.URL.Path, "/blobs/") {
-			r.mu.Lock()
 			r.pulls++
-			r.mu.Unlock()
 		}
+		r.requests = append(r.requests, req.Method+" "+req.URL.Path)
+		r.mu.Unlock()
 		h.ServeHTTP(w, req)
 	})
 	if opts.TLS {
@@ -90,6 +93,20 @@ func (r *Registry) BlobGets() int {
 	return r.pulls
 }
 
+// Requests returns "<method> <path>" of every request served so far
+// whose path contains part.
+func (r *Registry) Requests(part string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, req := range r.requests {
+		if strings.Contains(req, part) {
+			out = append(out, req)
+		}
+	}
+	return out
+}
+
 // CACert is the PEM certificate of a TLS registry.
 func (r *Registry) CACert() []byte {
 	var b bytes.Buffer
@@ -104,11 +121,7 @@ func (r *Registry) Push(t testing.TB, repo, tag string, img v1.Image) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := []remote.Option{remote.WithTransport(r.srv.Client().Transport)}
-	if r.opts.Username != "" {
-		opts = append(opts, remote.WithAuth(&authn.Basic{Username: r.opts.Username, Password: r.opts.Password}))
-	}
-	if err := remote.Write(ref, img, opts...); err != nil {
+	if err := remote.Write(ref, img, r.remoteOptions()...); err != nil {
 		t.Fatalf("pushing %s: %v", ref, err)
 	}
 	d, err := img.Digest()
@@ -116,6 +129,15 @@ func (r *Registry) Push(t testing.TB, repo, tag string, img v1.Image) string {
 		t.Fatal(err)
 	}
 	return d.String()
+}
+
+// remoteOptions reach the registry as a client with its credentials.
+func (r *Registry) remoteOptions() []remote.Option {
+	opts := []remote.Option{remote.WithTransport(r.srv.Client().Transport)}
+	if r.opts.Username != "" {
+		opts = append(opts, remote.WithAuth(&authn.Basic{Username: r.opts.Username, Password: r.opts.Password}))
+	}
+	return opts
 }
 
 // Image builds an OCI image whose only layer (of mediaType, Flux's content

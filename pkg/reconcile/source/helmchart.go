@@ -39,7 +39,9 @@ const (
 // Pulled charts are re-packaged with their values replaced when
 // spec.valuesFiles is set. The revision is the chart version (Flux's
 // ChartVersion strategy) or, for spec.reconcileStrategy Revision, the
-// version stamped with the source revision. spec.verify is not supported.
+// version stamped with the source revision. spec.verify checks the cosign
+// signatures of charts from a HelmRepository of type oci
+// (helmchart_verify.go).
 type HelmChartReconciler struct {
 	// Env is shared by the source controllers; Events is set once the
 	// workers start.
@@ -70,7 +72,9 @@ func (r *HelmChartReconciler) Reconcile(ctx context.Context, obj *sourcev1.HelmC
 // reconcile selects, pulls and stores the chart; it returns the Ready
 // message on success. On failure the last artifact stays.
 func (r *HelmChartReconciler) reconcile(ctx context.Context, obj *sourcev1.HelmChart) (string, error) {
-	if err := unsupportedChart(obj); err != nil {
+	// spec.reconcileStrategy only matters for GitRepository and Bucket
+	// sources: a chart from a HelmRepository changes with its version.
+	if err := chartVerification(obj, nil); err != nil {
 		return "", r.fetchFailed(obj, err)
 	}
 	if obj.Spec.SourceRef.Kind != source.HelmRepositoryKind {
@@ -112,11 +116,12 @@ func (r *HelmChartReconciler) reconcile(ctx context.Context, obj *sourcev1.HelmC
 }
 
 // unchanged reports whether the stored artifact already is this version of
-// the chart for this generation; it returns the Ready message if so.
+// the chart for this generation (and verified by it, with spec.verify); it
+// returns the Ready message if so.
 func (r *HelmChartReconciler) unchanged(obj *sourcev1.HelmChart, version string) (string, bool) {
 	a := obj.Status.Artifact
 	if a == nil || a.Revision != version || obj.Status.ObservedChartName != obj.Spec.Chart ||
-		obj.Status.ObservedGeneration != obj.Generation || !r.Store.Exists(a.Path) {
+		obj.Status.ObservedGeneration != obj.Generation || !chartVerified(obj, version) || !r.Store.Exists(a.Path) {
 		return "", false
 	}
 	apimeta.RemoveStatusCondition(&obj.Status.Conditions, source.FetchFailedCondition)
@@ -155,21 +160,9 @@ func chartReason(obj *sourcev1.HelmChart) string {
 	return source.ChartPullSucceededReason
 }
 
-// unsupportedChart says what this server cannot do yet; retrying cannot
-// help until the spec changes.
-func unsupportedChart(obj *sourcev1.HelmChart) error {
-	switch {
-	case obj.Spec.Verify != nil:
-		return loop.Stallf(source.VerificationError, "spec.verify is not supported yet; remove it to use the chart unverified")
-	}
-	// spec.reconcileStrategy only matters for GitRepository and Bucket
-	// sources: a chart from a HelmRepository changes with its version.
-	// Validation limits spec.sourceRef.kind to the three kinds.
-	return nil
-}
-
-// repository reads the source and, unless it is of type oci (a static
-// object), waits until it has an index artifact.
+// repository reads the source, refuses a spec.verify it cannot honour and,
+// unless it is of type oci (a static object), waits until it has an index
+// artifact.
 func (r *HelmChartReconciler) repository(obj *sourcev1.HelmChart) (*sourcev1.HelmRepository, error) {
 	ns, name := obj.Namespace, obj.Spec.SourceRef.Name
 	repo, err := r.GetHelmRepository(ns, name)
@@ -178,6 +171,11 @@ func (r *HelmChartReconciler) repository(obj *sourcev1.HelmChart) (*sourcev1.Hel
 		return nil, loop.Waitf(sourceUnavailableReason, helmChartSourceRetryAfter, "HelmRepository '%s/%s' not found", ns, name)
 	case err != nil:
 		return nil, loop.Failf(sourceUnavailableReason, "failed to get HelmRepository '%s/%s': %w", ns, name, err)
+	}
+	if err := chartVerification(obj, repo); err != nil {
+		return nil, err
+	}
+	switch {
 	case repo.Spec.Type == source.HelmRepositoryTypeOCI:
 		return repo, nil
 	case repo.Status.Artifact == nil:

@@ -48,6 +48,10 @@ func (r *OCIRepositoryReconciler) reconcile(ctx context.Context, obj *sourcev1.O
 		setFetchFailed(&obj.Status.Conditions, obj.Generation, err, source.OCIPullFailedReason)
 		return "", err
 	}
+	keys, err := r.ociVerification(ctx, obj)
+	if err != nil {
+		return "", err
+	}
 	resolved, err := oci.Resolve(ctx, opts)
 	if err != nil {
 		err = ociError(err, "failed to determine artifact digest for %s of '%s'", opts.Ref, obj.Spec.URL)
@@ -57,6 +61,14 @@ func (r *OCIRepositoryReconciler) reconcile(ctx context.Context, obj *sourcev1.O
 	if r.upToDate(obj, resolved) {
 		apimeta.RemoveStatusCondition(&obj.Status.Conditions, source.FetchFailedCondition)
 		return storedMessage(resolved.Revision), nil
+	}
+
+	// Verified before the pull, by digest: an unverified artifact is
+	// never stored.
+	if keys != nil {
+		if err := r.verifyArtifact(ctx, obj, opts, resolved, keys); err != nil {
+			return "", err
+		}
 	}
 
 	key := artifact.Key{Kind: source.OCIRepositoryKind, Namespace: obj.Namespace, Name: obj.Name}
@@ -89,13 +101,14 @@ func (r *OCIRepositoryReconciler) reconcile(ctx context.Context, obj *sourcev1.O
 
 // upToDate says whether the stored artifact already is what the spec asks
 // for: same revision (hence digest), same layer selection and ignore rules,
-// still in storage.
+// verified by this generation's spec.verify if any, still in storage.
 func (r *OCIRepositoryReconciler) upToDate(obj *sourcev1.OCIRepository, resolved *oci.Resolved) bool {
 	a := obj.Status.Artifact
 	return a != nil && a.Revision == resolved.Revision &&
 		obj.Status.ObservedGeneration == obj.Generation &&
 		layerSelector(obj.Status.ObservedLayerSelector) == layerSelector(obj.Spec.LayerSelector) &&
 		equalIgnore(obj.Status.ObservedIgnore, obj.Spec.Ignore) &&
+		verifiedRevision(obj, resolved.Revision) &&
 		r.Store.Exists(a.Path)
 }
 

@@ -40,9 +40,6 @@ func (r *OCIRepositoryReconciler) ociOptions(ctx context.Context, obj *sourcev1.
 	case spec.ServiceAccountName != "":
 		return opts, loop.Stallf(source.AuthenticationFailedReason,
 			"spec.serviceAccountName is not supported by this server yet; reference the pull secret in spec.secretRef")
-	case spec.Verify != nil:
-		return opts, loop.Stallf(source.VerificationError,
-			"spec.verify is not supported by this server yet; remove it to use the artifact unverified")
 	case spec.ProxySecretRef != nil:
 		return opts, loop.Stallf(source.OCIPullFailedReason,
 			"spec.proxySecretRef is not supported by this server yet; remove it")
