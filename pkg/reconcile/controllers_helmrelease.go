@@ -104,6 +104,7 @@ func (m *Manager) helmReleaseController(w sourceWorkers, loopback *rest.Config) 
 			DependencyRequeue:    10 * time.Second,
 			MaxChartSize:         m.opts.MaxFetchSize,
 			Guard:                m.opts.SourceGuard,
+			Fetcher:              m.fetcher,
 		},
 		GetHelmRelease: getHR,
 		GetKustomization: func(namespace, name string) (*kustomizev1.Kustomization, error) {

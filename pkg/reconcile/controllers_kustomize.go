@@ -266,6 +266,9 @@ func (m *Manager) kustomizeOptions() kustomizerec.Options {
 	return kustomizerec.Options{
 		NoCrossNamespaceRefs:  m.opts.NoCrossNamespaceRefs,
 		AllowRemoteBases:      m.opts.AllowRemoteBases,
+		TmpDir:                m.opts.TmpDir,
+		MaxFetchSize:          m.opts.MaxFetchSize,
+		Fetcher:               m.fetcher,
 		AllowKubeConfigExec:   m.opts.AllowKubeConfigExec,
 		DefaultServiceAccount: m.opts.DefaultServiceAccount,
 		MaxArtifactSize:       m.opts.MaxBuildSize,

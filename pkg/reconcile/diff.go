@@ -81,7 +81,8 @@ func (m *Manager) diffHelmRelease(ctx context.Context, loopback *rest.Config, na
 		return nil, err
 	}
 	rec := &helmrec.Reconciler{
-		Options: helmrec.Options{NoCrossNamespaceRefs: m.opts.NoCrossNamespaceRefs, MaxChartSize: m.opts.MaxFetchSize, Guard: m.opts.SourceGuard},
+		Options: helmrec.Options{NoCrossNamespaceRefs: m.opts.NoCrossNamespaceRefs, MaxChartSize: m.opts.MaxFetchSize, Guard: m.opts.SourceGuard,
+			Fetcher: m.fetcher},
 		GetSource: func(kind, namespace, name string) (*helmrec.Source, error) {
 			src, get := cl.flux.SourceV1(), metav1.GetOptions{}
 			switch kind {

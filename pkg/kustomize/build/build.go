@@ -1,6 +1,7 @@
 package build
 
 import (
+	"context"
 	"fmt"
 	"path"
 	"strings"
@@ -44,14 +45,14 @@ type Options struct {
 	// BuildMetadata adds kustomize build metadata options:
 	// "originAnnotations" and/or "transformerAnnotations".
 	BuildMetadata []string
-	// AllowRemoteBases lets kustomize fetch resources, bases and components
-	// given as URLs or git references. When false (the default) they fail
-	// the build before kustomize runs. Beware: kustomize fetches with no
-	// timeout (a slow server stalls every build, see krustyMu), and it
-	// clones git repositories into a temporary directory on local disk,
-	// which an in-memory build cannot read and kustomize then does not
-	// remove; only plain http(s) files build.
+	// AllowRemoteBases lets kustomizations name git repositories (as
+	// resources, bases and components) and http(s) files: they are fetched
+	// before kustomize runs, bounded by Remote and the network policy of
+	// the build's context, and built from memory (see fetchRemotes). When
+	// false (the default) they fail the build before anything is fetched.
 	AllowRemoteBases bool
+	// Remote bounds the fetches of AllowRemoteBases.
+	Remote RemoteOptions
 	// Decryptor, when set, decrypts SOPS-encrypted resource files and
 	// secretGenerator sources before kustomize reads them (see
 	// decryptFiles); its errors are returned as they are.
@@ -61,7 +62,9 @@ type Options struct {
 var buildMetadataOptions = []string{types.OriginAnnotations, types.TransformerAnnotations}
 
 // krustyMu serializes kustomize runs: kustomize keeps its OpenAPI schema in
-// package state and has had concurrent map access bugs.
+// package state and has had concurrent map access bugs. kustomize never
+// fetches anything itself (remote entries are fetched before it runs), so
+// a slow server cannot hold the lock.
 var krustyMu sync.Mutex
 
 // Build runs kustomize on fs at opts.Path, with the spec's fields layered
@@ -80,6 +83,12 @@ var krustyMu sync.Mutex
 // returning, so fs must not be used by anything else during the call. A
 // path with nothing to build gives no objects, as in Flux.
 func Build(fs filesys.FileSystem, opts Options) ([]*unstructured.Unstructured, error) {
+	return BuildContext(context.Background(), fs, opts)
+}
+
+// BuildContext is Build with a context for the fetches of remote bases:
+// its deadline and its netguard.Guard apply to them.
+func BuildContext(ctx context.Context, fs filesys.FileSystem, opts Options) ([]*unstructured.Unstructured, error) {
 	for _, m := range opts.BuildMetadata {
 		if !contains(buildMetadataOptions, m) {
 			return nil, fmt.Errorf("unsupported buildMetadata option %q: use %s", m, strings.Join(buildMetadataOptions, " or "))
@@ -95,6 +104,15 @@ func Build(fs filesys.FileSystem, opts Options) ([]*unstructured.Unstructured, e
 	}
 	if err != nil || empty {
 		return nil, err
+	}
+	if opts.AllowRemoteBases {
+		restoreRemote, err := fetchRemotes(ctx, fs, dir, opts.Remote)
+		if restoreRemote != nil {
+			defer restoreRemote()
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	if err := checkKustomizations(fs, dir, opts.AllowRemoteBases); err != nil {
 		return nil, err

@@ -1,6 +1,5 @@
 // Package build turns a source artifact and a Kustomization spec into
-// Kubernetes objects, as Flux's kustomize-controller does, without touching
-// the disk:
+// Kubernetes objects, as Flux's kustomize-controller does, in memory:
 //
 //   - LoadArchive reads a tar.gz artifact into an in-memory file system,
 //     with the safety rules of pkg/artifact (no escaping paths or links,
@@ -13,6 +12,11 @@
 //     secretGenerator sources are decrypted in the in-memory file system
 //     before kustomize reads them (the decryption itself is
 //     pkg/kustomize/decrypt's).
+//   - With Options.AllowRemoteBases, git repositories and http(s) files
+//     that kustomizations name are fetched before kustomize runs (pkg/git,
+//     anonymous, shallow, in a temporary directory removed at once; the
+//     network policy of the context; size and time caps) and copied into
+//     the in-memory file system, so kustomize never fetches anything.
 //   - Substitute performs post-build variable substitution (${var} and the
 //     bash-style forms Flux supports) with a small parser of our own.
 //

@@ -2,6 +2,7 @@ package helm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -18,6 +19,7 @@ import (
 	helmv2 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/helm/v2"
 	sourcev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 )
 
@@ -42,9 +44,9 @@ func (r *Reconciler) loadChart(ctx context.Context, obj *helmv2.HelmRelease) (*c
 	if err != nil {
 		return nil, src, err
 	}
-	rc, _, err := r.Store.OpenFor(artifact.Key{Kind: src.kind, Namespace: src.namespace, Name: src.name}, src.artifact.Path)
+	rc, err := r.openChart(ctx, src)
 	if err != nil {
-		return nil, src, loop.Failf(helm.ArtifactFailedReason, "failed to open the chart artifact of %s: %v", src, err)
+		return nil, src, err
 	}
 	defer rc.Close()
 	var in io.Reader = rc
@@ -56,6 +58,34 @@ func (r *Reconciler) loadChart(ctx context.Context, obj *helmv2.HelmRelease) (*c
 		return nil, src, loop.Failf(helm.ArtifactFailedReason, "failed to load the chart of %s: %v", src, err)
 	}
 	return ch, src, nil
+}
+
+// openChart opens the chart artifact of src: from the store, or, for an
+// ExternalArtifact another server publishes (an http(s) URL), downloaded
+// and checked against its digest by r.Fetcher, which keeps it until the
+// digest changes.
+func (r *Reconciler) openChart(ctx context.Context, src chartSource) (io.ReadCloser, error) {
+	key := artifact.Key{Kind: src.kind, Namespace: src.namespace, Name: src.name}
+	if src.kind == helm.ExternalArtifactKind && artifact.IsRemoteURL(src.artifact.URL) {
+		if r.Fetcher == nil {
+			return nil, loop.Stallf(helm.ArtifactFailedReason, "the chart of %s is published at %s, and this server fetches no artifacts over HTTP", src, src.artifact.URL)
+		}
+		rc, err := r.Fetcher.Open(ctx, key, src.artifact.URL, src.artifact.Digest)
+		switch {
+		case errors.Is(err, artifact.ErrTooLarge):
+			return nil, loop.Stallf(helm.ArtifactFailedReason, "failed to fetch the chart of %s: %v (the server's --max-fetch-size)", src, err)
+		case errors.Is(err, netguard.ErrRefused):
+			return nil, loop.Stallf(helm.ArtifactFailedReason, "failed to fetch the chart of %s: %v (the server's --source-deny-networks)", src, err)
+		case err != nil:
+			return nil, loop.Failf(helm.ArtifactFailedReason, "failed to fetch the chart of %s: %v", src, err)
+		}
+		return rc, nil
+	}
+	rc, _, err := r.Store.OpenFor(key, src.artifact.Path)
+	if err != nil {
+		return nil, loop.Failf(helm.ArtifactFailedReason, "failed to open the chart artifact of %s: %v", src, err)
+	}
+	return rc, nil
 }
 
 // chartSource finds the chart's source object and waits for its artifact.
@@ -94,6 +124,13 @@ func (r *Reconciler) chartSource(ctx context.Context, obj *helmv2.HelmRelease) (
 		msg := s.Message
 		if msg == "" {
 			msg = "no artifact yet"
+		}
+		return src, loop.Waitf(helm.ArtifactFailedReason, r.DependencyRequeue, "%s is not ready: %s", src, msg)
+	case src.kind == helm.ExternalArtifactKind && s.Ready != string(metav1.ConditionTrue):
+		// Its producer may be replacing the artifact.
+		msg := s.Message
+		if msg == "" {
+			msg = "it has no Ready=True condition"
 		}
 		return src, loop.Waitf(helm.ArtifactFailedReason, r.DependencyRequeue, "%s is not ready: %s", src, msg)
 	}

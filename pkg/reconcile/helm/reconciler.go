@@ -56,8 +56,12 @@ type Options struct {
 	DependencyRequeue time.Duration
 	// MaxChartSize caps a chart artifact read into memory (bytes).
 	MaxChartSize int64
-	// Guard refuses remote clusters (spec.kubeConfig) in refused networks.
+	// Guard refuses remote clusters (spec.kubeConfig) and external
+	// artifacts in refused networks.
 	Guard *netguard.Guard
+	// Fetcher downloads the charts of ExternalArtifacts published by other
+	// servers, and caches them by digest; nil refuses them.
+	Fetcher *artifact.Fetcher
 }
 
 // Reconciler reconciles HelmReleases.

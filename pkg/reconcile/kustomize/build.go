@@ -99,9 +99,9 @@ func (r *Reconciler) kustomize(ctx context.Context, key artifact.Key, a *common.
 		}
 		defer r.BuildMemory.Release(w)
 	}
-	rc, _, err := r.Store.OpenFor(key, a.Path)
+	rc, err := r.openArtifact(ctx, key, a)
 	if err != nil {
-		return nil, loop.Failf(kustomize.ArtifactFailedReason, "failed to open the artifact of %s/%s/%s: %v", key.Kind, key.Namespace, key.Name, err)
+		return nil, err
 	}
 	defer rc.Close()
 	fs, err := build.LoadArchiveLimited(rc, r.MaxArtifactSize, r.MaxArtifactFiles)
@@ -131,11 +131,15 @@ func (r *Reconciler) kustomize(ctx context.Context, key artifact.Key, a *common.
 		IgnoreMissingComponents: obj.Spec.IgnoreMissingComponents,
 		BuildMetadata:           obj.Spec.BuildMetadata,
 		AllowRemoteBases:        r.AllowRemoteBases,
+		Remote: build.RemoteOptions{
+			TmpDir: r.TmpDir, MaxFetchSize: r.MaxFetchSize,
+			MaxSize: r.MaxArtifactSize, MaxFiles: r.MaxArtifactFiles,
+		},
 	}
 	if dec != nil {
 		opts.Decryptor = dec
 	}
-	objs, err := build.Build(fs, opts)
+	objs, err := build.BuildContext(ctx, fs, opts)
 	var decryptErr *decrypt.FileError
 	switch {
 	case errors.As(err, &decryptErr):

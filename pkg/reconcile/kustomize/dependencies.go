@@ -12,7 +12,6 @@ import (
 	helmv2 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/helm/v2"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize"
 	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
-	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/celhealth"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 )
@@ -189,30 +188,4 @@ func SourceKey(obj *kustomizev1.Kustomization) string {
 // SourceKeyOf is SourceKey of a source object.
 func SourceKeyOf(kind, namespace, name string) string {
 	return kind + "/" + namespace + "/" + name
-}
-
-// source returns the source with its artifact, or the error to report.
-func (r *Reconciler) source(obj *kustomizev1.Kustomization) (*Source, artifact.Key, error) {
-	ref := obj.Spec.SourceRef
-	ns := ref.Namespace
-	if ns == "" {
-		ns = obj.Namespace
-	}
-	key := artifact.Key{Kind: ref.Kind, Namespace: ns, Name: ref.Name}
-	subject := fmt.Sprintf("%s/%s/%s", ref.Kind, ns, ref.Name)
-	if ns != obj.Namespace && r.NoCrossNamespaceRefs {
-		return nil, key, loop.Stallf(common.AccessDeniedReason,
-			"cannot access %s: cross-namespace references are disabled", subject)
-	}
-	src, err := r.GetSource(ref.Kind, ns, ref.Name)
-	switch {
-	case apierrors.IsNotFound(err):
-		return nil, key, loop.Waitf(kustomize.ArtifactFailedReason, r.DependencyRequeue, "Source '%s' not found", subject)
-	case err != nil:
-		return nil, key, loop.Stallf(kustomize.ArtifactFailedReason, "Source '%s': %v", subject, err)
-	case src.Artifact == nil:
-		return nil, key, loop.Waitf(kustomize.ArtifactFailedReason, r.DependencyRequeue,
-			"Source '%s' is not ready, artifact not found", subject)
-	}
-	return src, key, nil
 }

@@ -5,6 +5,7 @@ import (
 
 	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/inspect"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/ssa"
 )
 
@@ -13,6 +14,8 @@ import (
 // dry-run with obj's identity shows it, and, when obj prunes, the objects
 // that would be deleted. Nothing is written.
 func (r *Reconciler) Diff(ctx context.Context, obj *kustomizev1.Kustomization) (*inspect.DiffReport, error) {
+	// External artifacts and remote bases are fetched as for a run.
+	ctx = netguard.WithContext(ctx, r.Guard)
 	src, key, err := r.source(obj)
 	if err != nil {
 		return nil, err

@@ -57,8 +57,18 @@ type Options struct {
 	// NoCrossNamespaceRefs refuses sourceRef and dependsOn entries in
 	// another namespace (Flux's --no-cross-namespace-refs).
 	NoCrossNamespaceRefs bool
-	// AllowRemoteBases lets kustomizations load remote bases.
+	// AllowRemoteBases lets kustomizations load remote bases: git
+	// repositories cloned into TmpDir and http(s) files, each at most
+	// MaxFetchSize, through Guard.
 	AllowRemoteBases bool
+	// TmpDir is where remote bases are cloned (each into a private
+	// directory, removed after loading); "" is the system's.
+	TmpDir string
+	// MaxFetchSize caps one fetch of a remote base (bytes).
+	MaxFetchSize int64
+	// Fetcher downloads the artifacts of ExternalArtifacts published by
+	// other servers, and caches them by digest; nil refuses them.
+	Fetcher *artifact.Fetcher
 	// AllowKubeConfigExec lets kubeconfigs from spec.kubeConfig run exec
 	// credential plugins (Flux's --insecure-kubeconfig-exec).
 	AllowKubeConfigExec bool
@@ -76,9 +86,10 @@ type Options struct {
 	// DependencyRequeue is how soon a Kustomization waiting for a
 	// dependency or a source artifact looks again.
 	DependencyRequeue time.Duration
-	// Guard refuses connections to remote clusters (spec.kubeConfig) in
-	// the networks the server must not reach for tenants; nil refuses
-	// nothing. The host cluster is never checked.
+	// Guard refuses connections to remote clusters (spec.kubeConfig),
+	// external artifacts and remote bases in the networks the server must
+	// not reach for tenants; nil refuses nothing. The host cluster is
+	// never checked.
 	Guard *netguard.Guard
 }
 
