@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -91,6 +92,7 @@ type Controller interface {
 type Manager struct {
 	opts    Options
 	metrics *loop.Metrics
+	leader  *leaderMetrics
 
 	// loopback reaches this server; set by Start.
 	loopback atomic.Pointer[rest.Config]
@@ -107,6 +109,9 @@ type Manager struct {
 	// buildMemory bounds the memory of artifacts unpacked for builds and
 	// /diff at once: twice --max-build-size.
 	buildMemory *semaphore.Weighted
+	// fetcher downloads and caches the artifacts of ExternalArtifacts that
+	// other servers publish, for the workers and /diff alike.
+	fetcher *artifact.Fetcher
 }
 
 // NewManager returns a manager for opts.
@@ -118,9 +123,10 @@ func NewManager(opts Options) *Manager {
 		opts.MaxBuildSize = 128 << 20
 	}
 	m := &Manager{opts: opts, buildMemory: semaphore.NewWeighted(2 * opts.MaxBuildSize), helmClusters: &helmrelease.Clusters{},
-		dispatcher: notificationrec.NewDispatcher(nil)}
+		dispatcher: notificationrec.NewDispatcher(nil), fetcher: newExternalArtifactFetcher(opts)}
 	if !opts.Disabled {
 		m.metrics = loop.NewMetrics()
+		m.leader = newLeaderMetrics()
 	}
 	return m
 }
@@ -177,7 +183,13 @@ func (m *Manager) leaderElect(ctx context.Context, loopback *rest.Config) {
 			Name:            workersLease,
 			Callbacks: leaderelection.LeaderCallbacks{
 				OnStartedLeading: func(leaderCtx context.Context) { m.run(leaderCtx, loopback) },
-				OnStoppedLeading: func() { klog.InfoS("Lost the workers' lease; workers stopped") },
+				OnStoppedLeading: func() {
+					if ctx.Err() != nil {
+						return // shutting down: the Lease was released
+					}
+					m.leader.lostLease()
+					klog.InfoS("Lost the workers' lease; workers stopped")
+				},
 			},
 		})
 	}
@@ -195,6 +207,8 @@ func (m *Manager) run(ctx context.Context, loopback *rest.Config) {
 		return
 	}
 	start(ctx)
+	m.leader.running(true)
+	defer m.leader.running(false)
 	done := make(chan struct{}, len(controllers))
 	for _, c := range controllers {
 		go func() {
@@ -207,4 +221,20 @@ func (m *Manager) run(ctx context.Context, loopback *rest.Config) {
 	for range controllers {
 		<-done
 	}
+}
+
+// newExternalArtifactFetcher caches external artifacts under TmpDir
+// (emptied at each start), at most twice --max-fetch-size of them (and
+// always the newest one), each download at most --max-fetch-size, dialling
+// through the Guard of the reconciliation.
+func newExternalArtifactFetcher(opts Options) *artifact.Fetcher {
+	return artifact.NewFetcher(artifact.FetcherOptions{
+		Dir:          filepath.Join(opts.TmpDir, "external-artifacts"),
+		MaxCacheSize: 2 * opts.MaxFetchSize,
+		Download: artifact.DownloadOptions{
+			Transport: netguard.Transport(nil),
+			MaxSize:   opts.MaxFetchSize,
+			UserAgent: "gitops-apiserver/source-fetcher",
+		},
+	})
 }

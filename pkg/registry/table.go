@@ -101,6 +101,24 @@ func StringColumn(name, description string, priority int32, f func(obj runtime.O
 	return Column{Name: name, Type: "string", Description: description, Priority: priority, Cell: func(obj runtime.Object) interface{} { return f(obj) }}
 }
 
+// StaticReadyColumns are READY and MESSAGE of a kind without status (Alert
+// and Provider in v1beta3): always True and "<kind> is Ready", which is
+// what `flux get alerts` and `flux get alert-providers` print for them.
+func StaticReadyColumns(kind string) []Column {
+	return []Column{
+		{Name: "Ready", Type: "string", Description: "Always True: the kind has no status; delivery failures are reported as events.",
+			Cell: func(runtime.Object) interface{} { return string(metav1.ConditionTrue) }},
+		{Name: "Message", Type: "string", Description: "Always \"" + kind + " is Ready\", as flux get prints it.",
+			Cell: func(runtime.Object) interface{} { return kind + " is Ready" }},
+	}
+}
+
+// Wide returns c shown only with -o wide.
+func Wide(c Column) Column {
+	c.Priority = 1
+	return c
+}
+
 // StatusColumns are the columns every reconcilable kind ends with.
 func StatusColumns() []Column {
 	return []Column{SuspendedColumn(), ReadyColumn(), MessageColumn()}

@@ -36,7 +36,7 @@ func TestWorkers_MetricsAndLease(t *testing.T) {
 	for _, want := range []string{
 		`gotk_reconcile_condition{kind="GitRepository",name="metrics",namespace="it-metrics",status="True",type="Ready"} 1`,
 		`gotk_reconcile_duration_seconds_count{kind="GitRepository",name="metrics",namespace="it-metrics"}`,
-		`workqueue_adds_total{name="GitRepository"}`,
+		`workqueue_adds_total{name="gitrepository"}`,
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)

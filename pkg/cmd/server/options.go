@@ -52,6 +52,9 @@ type Options struct {
 	AllowServerCloudIdentity bool
 	// SourceDenyNetworks are the networks fetches for tenants may not reach.
 	SourceDenyNetworks []string
+	// MetricsAddr serves /metrics over plain HTTP (Flux's --metrics-addr);
+	// empty serves it on the secure port only.
+	MetricsAddr string
 	// ReceiverAddr and EventsAddr are where Receivers' webhooks and Flux's
 	// event ingest API are served.
 	ReceiverAddr, EventsAddr string
@@ -62,6 +65,7 @@ type Options struct {
 
 // NewOptions returns options with the defaults of an aggregated API server.
 func NewOptions() *Options {
+	registerLogFormats()
 	o := &Options{
 		Recommended: genericoptions.NewRecommendedOptions(DefaultEtcdPathPrefix, nil),
 		Logs:        logsapi.NewLoggingConfiguration(),
@@ -84,7 +88,10 @@ func NewOptions() *Options {
 func (o *Options) Flags() cliflag.NamedFlagSets {
 	var fss cliflag.NamedFlagSets
 	o.Recommended.AddFlags(fss.FlagSet("generic"))
-	logsapi.AddFlags(o.Logs, fss.FlagSet("logs"))
+	logs := fss.FlagSet("logs")
+	logsapi.AddFlags(o.Logs, logs)
+	logs.Var(logEncoding{&o.Logs.Format}, "log-encoding",
+		"Flux's name for the log format: json (one JSON object a line with Flux's keys, which flux logs reads) or console (klog text, the default). Same as --logging-format=json|text; the last one given wins.")
 	fs := fss.FlagSet("gitops")
 	fs.StringVar(&o.DataDir, "data-dir", o.DataDir,
 		"Directory for the embedded etcd's data (used when --etcd-servers is empty). Data survives restarts.")
@@ -113,6 +120,8 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 	fs.StringSliceVar(&o.SourceDenyNetworks, "source-deny-networks", o.SourceDenyNetworks,
 		"Networks that source fetches (git, OCI, Helm, S3, redirects included) and remote kubeconfig clusters may not reach, "+
 			"checked on the address actually dialled: link-local (cloud metadata), loopback, private, or CIDRs. Empty (the default, as in Flux) refuses nothing.")
+	fs.StringVar(&o.MetricsAddr, "metrics-addr", o.MetricsAddr,
+		"host:port where /metrics is also served over plain HTTP without authentication, for Prometheus (Flux's controllers use :8080). Empty serves it only on the secure port, to authorized clients.")
 	fs.StringVar(&o.ReceiverAddr, "receiver-addr", o.ReceiverAddr,
 		"host:port where Receivers' webhooks are served (/hook/<digest>; Flux's notification-controller uses :9292). Empty serves none.")
 	fs.StringVar(&o.EventsAddr, "events-addr", o.EventsAddr,
@@ -141,6 +150,11 @@ func (o *Options) Validate() error {
 	errs = append(errs, o.Recommended.Validate()...)
 	if _, err := netguard.Parse(o.SourceDenyNetworks); err != nil {
 		errs = append(errs, fmt.Errorf("--source-deny-networks: %w", err))
+	}
+	if o.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(o.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("--metrics-addr %q: want host:port, e.g. :8080", o.MetricsAddr))
+		}
 	}
 	if err := logsapi.ValidateAndApply(o.Logs, nil); err != nil {
 		errs = append(errs, err)

@@ -44,8 +44,14 @@ func NewCommand(ctx context.Context) *cobra.Command {
 	return cmd
 }
 
-// Run starts etcd if embedded, then serves until ctx is done.
+// Run serves metrics on --metrics-addr and starts etcd if embedded, then
+// serves until ctx is done.
 func (o *Options) Run(ctx context.Context) error {
+	if o.MetricsAddr != "" {
+		if err := serveMetrics(ctx, o.MetricsAddr); err != nil {
+			return err
+		}
+	}
 	if o.usesEmbeddedEtcd() {
 		e, err := startEmbeddedEtcd(ctx, o.etcdDataDir())
 		if err != nil {
@@ -109,6 +115,9 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	store, err := artifact.NewStore(o.artifactDir(), artifact.StoreOptions{Keep: o.ArtifactRetention, MaxSize: o.MaxFetchSize})
 	if err != nil {
 		return nil, fmt.Errorf("artifact store: %w", err)
+	}
+	if err := registerStoreMetrics(store); err != nil {
+		return nil, fmt.Errorf("artifact store metrics: %w", err)
 	}
 	guard, err := netguard.Parse(o.SourceDenyNetworks)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/cache"
@@ -73,7 +74,9 @@ type Config[T Object] struct {
 
 // Controller runs a Config.
 type Controller[T Object] struct {
-	cfg     Config[T]
+	cfg Config[T]
+	// kind is the group and kind of the objects, for logs.
+	kind    schema.GroupKind
 	limiter workqueue.TypedRateLimiter[cache.ObjectName]
 	queue   workqueue.TypedRateLimitingInterface[cache.ObjectName]
 }
@@ -89,9 +92,12 @@ func New[T Object](cfg Config[T]) (*Controller[T], error) {
 	limiter := workqueue.NewTypedItemExponentialFailureRateLimiter[cache.ObjectName](time.Second, cfg.MaxBackoff)
 	c := &Controller[T]{
 		cfg:     cfg,
+		kind:    objectKind[T](cfg.Kind),
 		limiter: limiter,
+		// Named as controller-runtime names a kind's queue, so the
+		// workqueue_* metrics read as Flux's.
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(limiter,
-			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: cfg.Kind}),
+			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: controllerName(cfg.Kind)}),
 	}
 	_, err := cfg.Informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: c.enqueueObject,
@@ -155,7 +161,9 @@ func (c *Controller[T]) Run(ctx context.Context) error {
 	if !cache.WaitForCacheSync(ctx.Done(), c.cfg.Informer.HasSynced) {
 		return fmt.Errorf("%s: informer cache did not sync", c.cfg.Kind)
 	}
-	klog.InfoS("Starting workers", "kind", c.cfg.Kind, "workers", c.cfg.Workers)
+	klog.InfoS("Starting workers", "controller", controllerName(c.cfg.Kind), "controllerKind", c.kind.Kind, "workers", c.cfg.Workers)
+	c.cfg.Metrics.start(c.cfg.Kind, c.cfg.Workers)
+	defer c.cfg.Metrics.stop(c.cfg.Kind)
 	var wg sync.WaitGroup
 	for i := 0; i < c.cfg.Workers; i++ {
 		wg.Add(1)
@@ -183,6 +191,8 @@ func (c *Controller[T]) next(ctx context.Context) bool {
 		return false
 	}
 	defer c.queue.Done(key)
+	c.cfg.Metrics.busy(c.cfg.Kind, 1)
+	defer c.cfg.Metrics.busy(c.cfg.Kind, -1)
 	c.reconcile(ctx, key)
 	return true
 }
@@ -199,15 +209,17 @@ func (c *Controller[T]) reconcile(ctx context.Context, key cache.ObjectName) {
 		return
 	}
 	obj := cached.DeepCopyObject().(T)
-	logger := klog.FromContext(ctx).WithValues("kind", c.cfg.Kind, "namespace", key.Namespace, "name", key.Name)
+	logger := c.runLogger(klog.FromContext(ctx), key)
 	ctx = klog.NewContext(ctx, logger)
 
 	start := time.Now()
 	res := c.cfg.Reconciler.Reconcile(ctx, obj)
-	c.cfg.Metrics.observe(c.cfg.Kind, obj, time.Since(start))
+	took := time.Since(start)
+	outcome, _ := Classify(res.Err, "")
 
 	if statusChanged(cached, obj) {
 		if err := c.writeStatus(ctx, key, obj); err != nil {
+			c.cfg.Metrics.observe(c.cfg.Kind, obj, took, Failed, true)
 			if !apierrors.IsNotFound(err) {
 				logger.V(1).Info("Status update failed; retrying", "err", err)
 				c.queue.AddRateLimited(key)
@@ -216,28 +228,31 @@ func (c *Controller[T]) reconcile(ctx context.Context, key cache.ObjectName) {
 		}
 	}
 
-	outcome, _ := Classify(res.Err, "")
+	var next time.Duration
 	switch outcome {
 	case Failed:
-		delay := c.limiter.When(key)
-		if res.RequeueAfter > 0 && delay > res.RequeueAfter {
-			delay = res.RequeueAfter
+		next = c.limiter.When(key)
+		if res.RequeueAfter > 0 && next > res.RequeueAfter {
+			next = res.RequeueAfter
 		}
-		logger.V(1).Info("Reconciliation failed", "err", res.Err, "retryAfter", delay)
-		c.queue.AddAfter(key, delay)
+		c.queue.AddAfter(key, next)
 	case Waited, InProgress:
 		c.queue.Forget(key)
-		if after := requeueOf(res.Err); after > 0 {
-			c.queue.AddAfter(key, after)
-		} else if res.RequeueAfter > 0 {
-			c.queue.AddAfter(key, res.RequeueAfter)
+		if next = requeueOf(res.Err); next <= 0 {
+			next = res.RequeueAfter
+		}
+		if next > 0 {
+			c.queue.AddAfter(key, next)
 		}
 	default:
 		c.queue.Forget(key)
 		if res.RequeueAfter > 0 {
-			c.queue.AddAfter(key, wait.Jitter(res.RequeueAfter, 0.05))
+			next = wait.Jitter(res.RequeueAfter, 0.05)
+			c.queue.AddAfter(key, next)
 		}
 	}
+	c.cfg.Metrics.observe(c.cfg.Kind, obj, took, outcome, next > 0)
+	logRun(logger, outcome, res.Err, obj, took, next)
 }
 
 // statusConflictRetries is how many times a status write that met a

@@ -25,12 +25,17 @@ type countingReconciler struct {
 	err   error
 	after time.Duration
 	seen  chan string
+	// revision, when set, is written as the artifact's.
+	revision string
 }
 
 func (r *countingReconciler) Reconcile(_ context.Context, obj *sourcev1.GitRepository) Result {
 	r.calls.Add(1)
 	Summarize(&obj.Status.Conditions, Summary{Err: r.err, Generation: obj.Generation, SuccessReason: "Succeeded", SuccessMessage: "ok", FailureReason: "Failed"})
 	obj.Status.ObservedGeneration = obj.Generation
+	if r.revision != "" {
+		obj.Status.Artifact = &common.Artifact{Revision: r.revision}
+	}
 	r.seen <- obj.Name
 	return Result{Err: r.err, RequeueAfter: r.after}
 }
@@ -41,9 +46,20 @@ type harness struct {
 	updates atomic.Int32
 	mu      sync.Mutex
 	last    *sourcev1.GitRepository
+	// done is closed when the controller has stopped.
+	done chan struct{}
 }
 
 func start(t *testing.T, rec *countingReconciler, objs ...*sourcev1.GitRepository) *harness {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	return startWith(t, ctx, nil, rec, objs...)
+}
+
+// startWith runs a controller until ctx is done, recording into m (nil:
+// nothing).
+func startWith(t *testing.T, ctx context.Context, m *Metrics, rec *countingReconciler, objs ...*sourcev1.GitRepository) *harness {
 	t.Helper()
 	h := &harness{client: fake.NewSimpleClientset(), rec: rec} //nolint:staticcheck // no managed fields needed here
 	for _, o := range objs {
@@ -68,14 +84,17 @@ func start(t *testing.T, rec *countingReconciler, objs ...*sourcev1.GitRepositor
 		},
 		Reconciler: rec,
 		MaxBackoff: 50 * time.Millisecond,
+		Metrics:    m,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
 	factory.Start(ctx.Done())
-	go func() { _ = c.Run(ctx) }()
+	h.done = make(chan struct{})
+	go func() {
+		defer close(h.done)
+		_ = c.Run(ctx)
+	}()
 	return h
 }
 

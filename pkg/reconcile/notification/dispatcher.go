@@ -97,6 +97,11 @@ func registerMetrics() {
 			Help: "Events sent to providers, by provider namespace/name.",
 		}, []string{"provider"})
 		legacyregistry.MustRegister(droppedEvents, sentEvents)
+		// Every reason exists from the start (at zero), so alerts and
+		// dashboards see a rate rather than no series.
+		for _, reason := range []string{"queue_full", "duplicate", "failed"} {
+			droppedEvents.WithLabelValues(reason).Add(0)
+		}
 	})
 }
 

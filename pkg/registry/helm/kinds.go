@@ -36,10 +36,19 @@ func Kinds() []*registry.Kind {
 		ValidateUpdate: registry.ValidateUpdate(validation.ValidateHelmReleaseUpdate),
 		Columns: append([]registry.Column{
 			registry.StringColumn("Chart", "The chart released.", 1, registry.Text(chart)),
-			registry.StringColumn("Revision", "Chart version of the last attempt.", 0,
-				registry.Text(func(o *helm.HelmRelease) string { return o.Status.LastAttemptedRevision })),
+			registry.StringColumn("Revision", "Chart version of the latest release (of the last attempt before any).", 0,
+				registry.Text(revision)),
 		}, registry.StatusColumns()...),
 	}}
+}
+
+// revision is what `flux get helmreleases` shows: the chart version of the
+// newest release in the history, else of the last attempt.
+func revision(o *helm.HelmRelease) string {
+	if len(o.Status.History) > 0 {
+		return o.Status.History[0].ChartVersion
+	}
+	return o.Status.LastAttemptedRevision
 }
 
 func chart(o *helm.HelmRelease) string {

@@ -3,6 +3,7 @@ package image
 
 import (
 	"strconv"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -30,10 +31,17 @@ func Kinds() []*registry.Kind {
 			Columns: append([]registry.Column{
 				registry.StringColumn("Image", "The image scanned.", 1,
 					registry.Text(func(o *image.ImageRepository) string { return o.Spec.Image })),
-				registry.StringColumn("Last Scan", "Tags found by the last scan.", 0,
+				registry.StringColumn("Tags", "Tags found by the last scan.", 1,
 					registry.Text(func(o *image.ImageRepository) string {
 						if r := o.Status.LastScanResult; r != nil {
-							return strconv.Itoa(r.TagCount) + " tags at " + r.ScanTime.UTC().Format("2006-01-02T15:04:05Z")
+							return strconv.Itoa(r.TagCount)
+						}
+						return ""
+					})),
+				registry.StringColumn("Last Scan", "When the last scan ran.", 0,
+					registry.Text(func(o *image.ImageRepository) string {
+						if r := o.Status.LastScanResult; r != nil && !r.ScanTime.IsZero() {
+							return r.ScanTime.UTC().Format(time.RFC3339)
 						}
 						return ""
 					})),
@@ -47,7 +55,8 @@ func Kinds() []*registry.Kind {
 			Validate:             registry.Validate(validation.ValidateImagePolicy),
 			ValidateUpdate:       registry.ValidateUpdate(validation.ValidateImagePolicyUpdate),
 			ValidateStatusUpdate: registry.ValidateUpdate(validation.ValidateImagePolicyStatusUpdate),
-			Columns: append([]registry.Column{
+			// As `flux get image policy`: LATEST IMAGE READY MESSAGE.
+			Columns: []registry.Column{
 				registry.StringColumn("Latest Image", "The image the policy elected.", 0,
 					registry.Text(func(o *image.ImagePolicy) string {
 						if r := o.Status.LatestRef; r != nil {
@@ -55,7 +64,8 @@ func Kinds() []*registry.Kind {
 						}
 						return ""
 					})),
-			}, registry.StatusColumns()...),
+				registry.Wide(registry.SuspendedColumn()), registry.ReadyColumn(), registry.MessageColumn(),
+			},
 		},
 		{
 			Resource: "imageupdateautomations", Singular: "imageupdateautomation", ShortNames: []string{"iua"},

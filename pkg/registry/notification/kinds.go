@@ -23,11 +23,12 @@ func Kinds() []*registry.Kind {
 			NewList:        func() runtime.Object { return &notification.AlertList{} },
 			Validate:       registry.Validate(validation.ValidateAlert),
 			ValidateUpdate: registry.ValidateUpdate(validation.ValidateAlertUpdate),
-			Columns: []registry.Column{
+			// As `flux get alerts`: SUSPENDED READY MESSAGE.
+			Columns: append([]registry.Column{
 				registry.StringColumn("Provider", "Provider the events go to.", 1,
 					registry.Text(func(o *notification.Alert) string { return o.Spec.ProviderRef.Name })),
 				registry.SuspendedColumn(),
-			},
+			}, registry.StaticReadyColumns("Alert")...),
 		},
 		{
 			Resource: "providers", Singular: "provider",
@@ -36,11 +37,12 @@ func Kinds() []*registry.Kind {
 			NewList:        func() runtime.Object { return &notification.ProviderList{} },
 			Validate:       registry.Validate(validation.ValidateProvider),
 			ValidateUpdate: registry.ValidateUpdate(validation.ValidateProviderUpdate),
-			Columns: []registry.Column{
-				registry.StringColumn("Type", "Kind of notification service.", 0,
+			// As `flux get alert-providers`: READY MESSAGE.
+			Columns: append([]registry.Column{
+				registry.StringColumn("Type", "Kind of notification service.", 1,
 					registry.Text(func(o *notification.Provider) string { return o.Spec.Type })),
-				registry.SuspendedColumn(),
-			},
+				registry.Wide(registry.SuspendedColumn()),
+			}, registry.StaticReadyColumns("Provider")...),
 		},
 		{
 			Resource: "receivers", Singular: "receiver",

@@ -83,9 +83,9 @@ func Kinds() []*registry.Kind {
 			Validate:             registry.Validate(validation.ValidateHelmChart),
 			ValidateUpdate:       registry.ValidateUpdate(validation.ValidateHelmChartUpdate),
 			ValidateStatusUpdate: registry.ValidateUpdate(validation.ValidateHelmChartStatusUpdate),
-			Columns: sourceColumns(
+			Columns: sourceColumnsNamed("Chart", "The chart, and the source it comes from.",
 				registry.Text(func(o *source.HelmChart) string {
-					return o.Spec.SourceRef.Kind + "/" + o.Spec.SourceRef.Name + " " + o.Spec.Chart
+					return o.Spec.Chart + " from " + o.Spec.SourceRef.Kind + "/" + o.Spec.SourceRef.Name
 				}),
 				registry.Text(func(o *source.HelmChart) string { return revision(o.Status.Artifact) })),
 		},
@@ -98,7 +98,7 @@ func Kinds() []*registry.Kind {
 			Validate:             registry.Validate(validation.ValidateBucket),
 			ValidateUpdate:       registry.ValidateUpdate(validation.ValidateBucketUpdate),
 			ValidateStatusUpdate: registry.ValidateUpdate(validation.ValidateBucketStatusUpdate),
-			Columns: sourceColumns(
+			Columns: sourceColumnsNamed("Endpoint", "The bucket's endpoint and name.",
 				registry.Text(func(o *source.Bucket) string { return o.Spec.Endpoint + "/" + o.Spec.BucketName }),
 				registry.Text(func(o *source.Bucket) string { return revision(o.Status.Artifact) })),
 		},
@@ -112,6 +112,13 @@ func Kinds() []*registry.Kind {
 			ValidateUpdate:       registry.ValidateUpdate(validation.ValidateExternalArtifactUpdate),
 			ValidateStatusUpdate: registry.ValidateUpdate(validation.ValidateExternalArtifactStatusUpdate),
 			Columns: []registry.Column{
+				registry.StringColumn("Source", "The object the artifact was generated from.", 1,
+					registry.Text(func(o *source.ExternalArtifact) string {
+						if r := o.Spec.SourceRef; r != nil {
+							return r.Kind + "/" + r.Name
+						}
+						return ""
+					})),
 				registry.StringColumn("Revision", "Revision of the artifact.", 0,
 					registry.Text(func(o *source.ExternalArtifact) string { return revision(o.Status.Artifact) })),
 				registry.ReadyColumn(), registry.MessageColumn(),
@@ -120,10 +127,16 @@ func Kinds() []*registry.Kind {
 	}
 }
 
-// sourceColumns: REVISION SUSPENDED READY MESSAGE, and URL with -o wide.
+// sourceColumns: REVISION SUSPENDED READY MESSAGE, as `flux get sources`
+// prints them, and URL with -o wide.
 func sourceColumns(url, rev func(runtime.Object) string) []registry.Column {
+	return sourceColumnsNamed("URL", "Where the source is fetched from.", url, rev)
+}
+
+// sourceColumnsNamed is sourceColumns with another wide column.
+func sourceColumnsNamed(wide, description string, cell, rev func(runtime.Object) string) []registry.Column {
 	cols := []registry.Column{
-		registry.StringColumn("URL", "Where the source is fetched from.", 1, url),
+		registry.StringColumn(wide, description, 1, cell),
 		registry.StringColumn("Revision", "Revision of the last artifact.", 0, rev),
 	}
 	return append(cols, registry.StatusColumns()...)
