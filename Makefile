@@ -45,9 +45,33 @@ codegen:
 	hack/update-codegen.sh
 
 ## bench: the Kustomization benchmark (docs/benchmarks.md), N=100 x 3 runs by default;
-## e.g. make bench BENCH_FLAGS="-n 100,500,1000 -gitops-args=--concurrent=8".
+## e.g. make bench BENCH_FLAGS="-n 100,500,1000 -gitops-args=--concurrent=8";
+## the HelmRelease benchmark with BENCH_FLAGS="-workload=helmrelease ...".
 bench: tools build
 	hack/bench.sh $(BENCH_FLAGS)
 
 clean:
 	rm -rf _output
+
+.PHONY: image push run-deployed test-deploy
+
+## image: the container image without a container engine (hack/image.sh):
+## static binaries, an OCI layout in _output/image/oci (an index, one image
+## per architecture) and `docker load` tarballs in _output/image;
+## ARCHS="amd64 arm64" (or GOARCH=arm64) for other architectures.
+image:
+	hack/image.sh build
+
+## push: push the image, e.g. make push IMAGE=registry.example.com/gitops-apiserver:v0.1.0
+## (credentials from the Docker config); prints the digest reference to deploy.
+push: image
+	hack/image.sh push
+
+## run-deployed: a local control plane where hack/deploy.sh installs
+## gitops-apiserver as a user would (its pod "runs" on the simulated node).
+run-deployed: tools
+	hack/local-up.sh --deployed
+
+## test-deploy: the image and install tests alone (test/deploy).
+test-deploy: tools build
+	GITOPS_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout 20m -v ./test/deploy/...

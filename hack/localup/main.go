@@ -3,6 +3,12 @@
 // a simulated node and gitops-apiserver on loopback, with the APIServices
 // registered. Ctrl-C stops everything it started. Arguments after "--" go to
 // gitops-apiserver.
+//
+// With --deployed it runs no gitops-apiserver process: it installs the
+// server with hack/deploy.sh as a user would (Deployment, RBAC, Services,
+// PDB, NetworkPolicy, certificate, APIServices), and the pod "runs" on the
+// simulated node. Nothing serves behind the APIServices then: the mode is
+// for looking at the installation, not for using the API.
 package main
 
 import (
@@ -21,11 +27,21 @@ func main() {
 	root := flag.String("repo-root", ".", "repository checkout")
 	dir := flag.String("dir", "_output/local", "directory for certificates, data, logs and the kubeconfig")
 	binDir := flag.String("bin-dir", "_output/bin", "directory with the control plane's binaries and gitops-apiserver")
+	deployed := flag.Bool("deployed", false, "install gitops-apiserver with hack/deploy.sh (its pod on the simulated node) instead of running it on loopback")
+	image := flag.String("image", "", "with --deployed, the image the Deployment names (never pulled); empty keeps artifacts/deploy's")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s [flags] [-- gitops-apiserver flags...]\n", os.Args[0])
 		flag.PrintDefaults()
 	}
 	flag.Parse()
+	if *deployed {
+		err := runDeployed(*root, *dir, *binDir, *image)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "local-up:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*root, *dir, *binDir, flag.Args()); err != nil {
 		fmt.Fprintln(os.Stderr, "local-up:", err)
 		os.Exit(1)

@@ -38,6 +38,11 @@ type Options struct {
 	// (--etcd-servers, shared with kube-apiserver under another prefix)
 	// instead of its embedded one.
 	SharedEtcd bool
+	// ClusterOnly starts the cluster alone: no gitops-apiserver process,
+	// nothing of artifacts/deploy and no APIServices. Deploy then installs
+	// the server the way a user does (hack/deploy.sh), its pod "running" on
+	// the simulated node.
+	ClusterOnly bool
 	// Log receives progress lines; nil discards them.
 	Log func(format string, args ...interface{})
 }
@@ -104,18 +109,10 @@ func Start(ctx context.Context, opts Options) (_ *ControlPlane, err error) {
 	if err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(3)
-	if err != nil {
-		return nil, err
-	}
-	cp.gitopsPort, cp.receiverPort, cp.eventsPort = ports[0], ports[1], ports[2]
-	opts.Log("installing namespace, RBAC and APIServices")
-	if err := cp.installManifests(ctx); err != nil {
-		return nil, err
-	}
-	opts.Log("starting gitops-apiserver on https://127.0.0.1:%d", cp.gitopsPort)
-	if err := cp.StartGitOps(ctx); err != nil {
-		return nil, err
+	if !opts.ClusterOnly {
+		if err := cp.installGitOps(ctx); err != nil {
+			return nil, err
+		}
 	}
 	// After gitops-apiserver, so the controllers' first discovery (garbage
 	// collection, namespace deletion) already sees the Flux groups.
@@ -130,6 +127,22 @@ func Start(ctx context.Context, opts Options) (_ *ControlPlane, err error) {
 		return nil, err
 	}
 	return cp, nil
+}
+
+// installGitOps applies the namespace, RBAC and APIServices and starts
+// gitops-apiserver on loopback.
+func (cp *ControlPlane) installGitOps(ctx context.Context) error {
+	ports, err := freePorts(3)
+	if err != nil {
+		return err
+	}
+	cp.gitopsPort, cp.receiverPort, cp.eventsPort = ports[0], ports[1], ports[2]
+	cp.opts.Log("installing namespace, RBAC and APIServices")
+	if err := cp.installManifests(ctx); err != nil {
+		return err
+	}
+	cp.opts.Log("starting gitops-apiserver on https://127.0.0.1:%d", cp.gitopsPort)
+	return cp.StartGitOps(ctx)
 }
 
 // Stop stops every process: the node and controllers, gitops-apiserver,
@@ -147,6 +160,9 @@ func (cp *ControlPlane) Stop() {
 func (cp *ControlPlane) Done() <-chan string {
 	ch := make(chan string, 1)
 	for _, p := range []*process{cp.etcd, cp.kubeAPIServer, cp.gitops, cp.controllerManager, cp.scheduler, cp.kwok} {
+		if p == nil { // gitops-apiserver with ClusterOnly
+			continue
+		}
 		go func() {
 			<-p.done
 			select {

@@ -83,3 +83,16 @@ func Main(m *testing.M, opts Options, cp **ControlPlane) int {
 	defer stop()
 	return m.Run()
 }
+
+// StartForTest starts a control plane of the test's own (e.g. with
+// ClusterOnly, where a shared one would not do) and stops it when the test
+// ends. Binaries are found as for StartForTests.
+func StartForTest(t testing.TB, opts Options) *ControlPlane {
+	t.Helper()
+	cp, stop, err := StartForTests(nil, opts)
+	if err != nil {
+		t.Fatalf("starting the control plane: %v", err)
+	}
+	t.Cleanup(stop)
+	return cp
+}
