@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs the Kustomization benchmark (docs/benchmarks.md; judged as
-# ../shared/BENCHMARK.md says): builds kube-apiserver, kubectl and etcd
-# (cached), gitops-apiserver and the harness test/bench, then measures on a
-# fresh local control plane per N and run. Arguments go to the harness, e.g.
+# ../shared/BENCHMARK.md says), or with -workload=helmrelease the HelmRelease
+# benchmark: builds kube-apiserver, kubectl and etcd (cached),
+# gitops-apiserver and the harness test/bench, then measures on a fresh
+# local control plane per N and run. Arguments go to the harness, e.g.
 #   hack/bench.sh -n 100,500,1000 -runs 3 -gitops-args=--concurrent=8
+#   hack/bench.sh -workload=helmrelease -n 100,500,1000 -runs 3 -gitops-args=--concurrent=8
 # The report goes to _output/bench/results.md (and .json) unless -out/-json
 # say otherwise; the directories of failed runs (logs) stay in
 # _output/bench/runs.

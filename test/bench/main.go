@@ -1,7 +1,8 @@
 // Command bench is the Kustomization benchmark (issue 5, `make bench`), as
-// ../shared/BENCHMARK.md defines it. For each N and run it starts a fresh
-// local control plane (test/framework) and a loopback git server with one
-// app, then measures:
+// ../shared/BENCHMARK.md defines it, and the HelmRelease benchmark (issue
+// 12, -workload=helmrelease). For each N and run it starts a fresh local
+// control plane (test/framework) and a loopback git server with one app,
+// then measures:
 //
 //   - phase 1: from one `kubectl apply --server-side` of N GitRepositories
 //     and N Kustomizations until every Kustomization is Ready at its
@@ -13,6 +14,16 @@
 //   - phase 2: how long a new commit takes to be applied everywhere when
 //     found by polling (GitRepository interval 1m), and when announced by
 //     POST /reconcile on every GitRepository.
+//
+// With -workload=helmrelease the app comes as a chart instead: a loopback
+// Helm repository (test/chartrepo) serves chart "app" 1.0.0, whose
+// templates are the same four objects; phase 1 applies one HelmRepository
+// and N HelmReleases (each makes its HelmChart, which pulls the chart) and
+// waits until every HelmRelease is Ready at its generation; the reference
+// applies the four objects with Helm's labels and annotations; phase 2
+// publishes chart 1.0.1 and announces it by POST /reconcile on the
+// HelmRepository, then with withSource on every HelmRelease, until every
+// release has 1.0.1 deployed.
 //
 // It prints a markdown report (median and spread of the runs) and writes it
 // to -out, and every run's numbers as JSON to -json.
@@ -35,6 +46,7 @@ import (
 
 type options struct {
 	ns                        []int
+	workload                  string
 	runs                      int
 	phase2, sharedEtcd, keep  bool
 	out, jsonOut              string
@@ -59,6 +71,8 @@ func main() {
 func parseFlags() (*options, error) {
 	var o options
 	ns := flag.String("n", "100", "comma-separated numbers of apps, e.g. 100,500,1000")
+	flag.StringVar(&o.workload, "workload", workloadKustomization,
+		"what to measure: kustomization (N GitRepositories and Kustomizations) or helmrelease (one HelmRepository and N HelmReleases)")
 	flag.IntVar(&o.runs, "runs", 3, "runs per N, each on a fresh control plane")
 	flag.BoolVar(&o.phase2, "phase2", true, "also measure a new commit reaching every app (polling, then /reconcile)")
 	flag.StringVar(&o.out, "out", "", "write the markdown report to this file")
@@ -82,6 +96,9 @@ func parseFlags() (*options, error) {
 			return nil, fmt.Errorf("-n: %q is not a positive number", s)
 		}
 		o.ns = append(o.ns, n)
+	}
+	if o.workload != workloadKustomization && o.workload != workloadHelmRelease {
+		return nil, fmt.Errorf("-workload: %q is neither %s nor %s", o.workload, workloadKustomization, workloadHelmRelease)
 	}
 	if o.runs <= 0 || o.reconcileWorkers <= 0 || o.timeout <= 0 {
 		return nil, fmt.Errorf("-runs, -reconcile-workers and -timeout must be positive")
@@ -121,6 +138,7 @@ func runBench(o *options) error {
 		fmt.Fprintf(os.Stderr, "%s bench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 	}
 	rep := &report{
+		Workload:    o.workload,
 		Date:        time.Now().UTC().Format("2006-01-02 15:04 MST"),
 		Machine:     machine(),
 		KubeVersion: toolsVersion(o.repoRoot),
@@ -138,7 +156,7 @@ func runBench(o *options) error {
 			}
 			logf("N=%d run %d/%d in %s", n, i, o.runs, dir)
 			res := runOnce(ctx, runConfig{
-				N: n, Run: i, Dir: dir, BinDir: o.binDir, RepoRoot: o.repoRoot,
+				N: n, Run: i, Workload: o.workload, Dir: dir, BinDir: o.binDir, RepoRoot: o.repoRoot,
 				GitOpsArgs: o.gitopsArgs, SharedEtcd: o.sharedEtcd, Phase2: o.phase2,
 				Timeout: o.timeout, ReconcileWorkers: o.reconcileWorkers, Profile: o.profile, Logf: logf,
 			})

@@ -5,6 +5,28 @@ import (
 	"strings"
 )
 
+// The workloads (-workload).
+const (
+	workloadKustomization = "kustomization"
+	workloadHelmRelease   = "helmrelease"
+)
+
+// workloadKinds names a workload's objects, for logs and the report.
+type workloadKinds struct {
+	// appliers are what phase 1 waits for, sources what make their
+	// artifacts (one per app).
+	appliers, sources string
+	// title heads the report.
+	title string
+}
+
+func kinds(workload string) workloadKinds {
+	if workload == workloadHelmRelease {
+		return workloadKinds{appliers: "HelmReleases", sources: "HelmCharts", title: "HelmRelease benchmark"}
+	}
+	return workloadKinds{appliers: "Kustomizations", sources: "GitRepositories", title: "Kustomization benchmark"}
+}
+
 // fluxNamespace holds every GitRepository and Kustomization of the workload;
 // app i is GitRepository and Kustomization "app-i" there, applying to the
 // namespace "bench-i".
@@ -29,7 +51,7 @@ func appFiles(version int) map[string]string {
 // Kustomization "owner" in flux-system applies there: the namespace set and
 // Flux's ownership labels, so the reference writes objects of the same size.
 func appDocs(version int, ns, owner string) []string {
-	meta := func(name string) string {
+	return appDocsWith(version, func(name string) string {
 		m := "metadata:\n  name: " + name + "\n"
 		if ns != "" {
 			m += "  namespace: " + ns + "\n"
@@ -38,7 +60,12 @@ func appDocs(version int, ns, owner string) []string {
 			m += "    kustomize.toolkit.fluxcd.io/namespace: " + fluxNamespace + "\n"
 		}
 		return m
-	}
+	})
+}
+
+// appDocsWith renders the app's four objects with meta(name) as each one's
+// metadata block.
+func appDocsWith(version int, meta func(name string) string) []string {
 	return []string{
 		"apiVersion: apps/v1\nkind: Deployment\n" + meta("web") + `spec:
   replicas: 0
@@ -115,8 +142,9 @@ spec:
 `, appName(i), fluxNamespace, benchNamespace(i), appName(i))
 }
 
-// workload renders the N GitRepositories and N Kustomizations sent at t0.
-func workload(n int, url string) string {
+// kustomizationWorkload renders the N GitRepositories and N Kustomizations
+// sent at t0.
+func kustomizationWorkload(n int, url string) string {
 	docs := make([]string, 0, 2*n)
 	for i := 0; i < n; i++ {
 		docs = append(docs, gitRepository(i, url, "10m"))

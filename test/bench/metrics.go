@@ -23,16 +23,23 @@ type requestCounts struct {
 	Seconds map[string]float64
 }
 
-// serverOwnConflicts are 409s kube-apiserver causes itself, not its
-// clients: its ClusterIP allocator creates IPAddress objects when a Service
-// is created and retries when two allocations race.
-var serverOwnConflicts = map[string]bool{"networking.k8s.io/ipaddresses POST": true}
+// serverOwnConflicts are 409s the control plane causes itself, not the
+// workers, by whose they are: kube-apiserver's ClusterIP allocator creates
+// IPAddress objects when a Service is created and retries when two
+// allocations race; kube-controller-manager's deployment and replica set
+// controllers write the status of the apps' Deployments and ReplicaSets
+// (the workers never do).
+var serverOwnConflicts = map[string]string{
+	"networking.k8s.io/ipaddresses POST": "kube-apiserver's own",
+	"apps/deployments/status PUT":        "kube-controller-manager's",
+	"apps/replicasets/status PUT":        "kube-controller-manager's",
+}
 
 // conflicts is the number of 409 answers to clients.
 func (c requestCounts) conflicts() float64 {
 	var s float64
 	for k, v := range c.Conflicts {
-		if !serverOwnConflicts[k] {
+		if serverOwnConflicts[k] == "" {
 			s += v
 		}
 	}
@@ -108,8 +115,8 @@ func (c requestCounts) breakdown() string {
 	parts := make([]string, 0, len(keys))
 	for _, k := range keys {
 		note := ""
-		if serverOwnConflicts[k] {
-			note = " (kube-apiserver's own, not counted)"
+		if who := serverOwnConflicts[k]; who != "" {
+			note = " (" + who + ", not counted)"
 		}
 		parts = append(parts, fmt.Sprintf("%s: %.0f%s", k, c.Conflicts[k], note))
 	}
@@ -207,10 +214,10 @@ func parseLabels(s string) map[string]string {
 	return out
 }
 
-// findPID finds the process whose command line has arg, e.g. the
-// --data-dir of this control plane's gitops-apiserver: other control planes
-// may run the same binaries on this machine.
-func findPID(arg string) (int, error) {
+// findPID finds the process whose command line has every one of args, e.g.
+// the --data-dir of this control plane's gitops-apiserver: other control
+// planes may run the same binaries on this machine.
+func findPID(args ...string) (int, error) {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return 0, err
@@ -224,13 +231,19 @@ func findPID(arg string) (int, error) {
 		if err != nil {
 			continue
 		}
+		have := map[string]bool{}
 		for _, a := range bytes.Split(b, []byte{0}) {
-			if string(a) == arg {
-				return pid, nil
-			}
+			have[string(a)] = true
+		}
+		all := true
+		for _, a := range args {
+			all = all && have[a]
+		}
+		if all {
+			return pid, nil
 		}
 	}
-	return 0, fmt.Errorf("no process with argument %s", arg)
+	return 0, fmt.Errorf("no process with arguments %s", strings.Join(args, " "))
 }
 
 // peakRSS is the process's resident set high-water mark (VmHWM) in bytes.
@@ -294,13 +307,17 @@ type cpuUse struct {
 	Kube    float64 `json:"kubeApiserver"`
 	Etcd    float64 `json:"etcd"`
 	Harness float64 `json:"harness"` // with its kubectl and git children
+	// Cluster is kube-controller-manager, kube-scheduler and the simulated
+	// node (kwok) together, when the control plane runs them.
+	Cluster float64 `json:"clusterComponents,omitempty"`
 }
 
 func (c cpuUse) String() string {
-	return fmt.Sprintf("gitops-apiserver %.1f s, kube-apiserver %.1f s, etcd %.1f s, harness+kubectl+git %.1f s",
-		c.GitOps, c.Kube, c.Etcd, c.Harness)
+	return fmt.Sprintf("gitops-apiserver %.1f s, kube-apiserver %.1f s, etcd %.1f s, harness+kubectl+git %.1f s, "+
+		"kube-controller-manager+kube-scheduler+kwok %.1f s", c.GitOps, c.Kube, c.Etcd, c.Harness, c.Cluster)
 }
 
 func (c cpuUse) since(before cpuUse) cpuUse {
-	return cpuUse{c.GitOps - before.GitOps, c.Kube - before.Kube, c.Etcd - before.Etcd, c.Harness - before.Harness}
+	return cpuUse{c.GitOps - before.GitOps, c.Kube - before.Kube, c.Etcd - before.Etcd, c.Harness - before.Harness,
+		c.Cluster - before.Cluster}
 }

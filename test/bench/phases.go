@@ -28,6 +28,8 @@ type target struct {
 	lw   cache.ListerWatcher
 	obj  runtime.Object
 	ok   check
+	// names are the objects waited for; the N app names when empty.
+	names []string
 }
 
 func (r *run) kustomizations(what string, ok check) target {
@@ -46,9 +48,12 @@ func (r *run) measure(ctx context.Context, act func(context.Context) error, targ
 	defer cancel()
 	results := make([]waitResult, len(targets))
 	progress := make([]atomic.Int64, len(targets))
-	names := appNames(r.cfg.N)
 	var wg sync.WaitGroup
 	for i, t := range targets {
+		names := t.names
+		if len(names) == 0 {
+			names = appNames(r.cfg.N)
+		}
 		wg.Go(func() { results[i] = waitAll(ctx, t.lw, t.obj, names, t.ok, &progress[i]) })
 	}
 	t0 := time.Now()
@@ -80,13 +85,24 @@ func (r *run) logProgress(ctx context.Context, t0 time.Time, targets []target, p
 }
 
 // phase1 is the benchmark proper: from one kubectl apply of N
-// GitRepositories and N Kustomizations until every Kustomization is Ready
-// at its generation. It reports whether that happened.
+// GitRepositories and N Kustomizations (or one HelmRepository and N
+// HelmReleases) until every Kustomization (HelmRelease) is Ready at its
+// generation. It reports whether that happened.
 func (r *run) phase1(ctx context.Context) bool {
 	res, N := r.res, r.cfg.N
-	r.cfg.Logf("phase 1: %d GitRepositories and %d Kustomizations in one kubectl apply", N, N)
+	k := kinds(r.cfg.Workload)
+	var workload string
+	var appliers, sources target
+	if r.cfg.Workload == workloadHelmRelease {
+		r.cfg.Logf("phase 1: a HelmRepository and %d HelmReleases in one kubectl apply", N)
+		workload = helmWorkload(N, r.charts.URL())
+		appliers, sources = r.helmReleases("HelmReleases Ready", helmReleaseReady), r.helmCharts("HelmCharts Ready")
+	} else {
+		r.cfg.Logf("phase 1: %d GitRepositories and %d Kustomizations in one kubectl apply", N, N)
+		workload = kustomizationWorkload(N, r.git.URL())
+		appliers, sources = r.kustomizations("Kustomizations Ready", kustomizationReady), r.gitRepositories("GitRepositories Ready")
+	}
 	before, scrapeErr := r.scrape(ctx)
-	workload := workload(N, r.git.URL())
 	cpu0 := r.cpu()
 	profiled := r.profile(ctx)
 	var applied time.Duration
@@ -94,8 +110,7 @@ func (r *run) phase1(ctx context.Context) bool {
 		start := time.Now()
 		defer func() { applied = time.Since(start) }()
 		return r.apply(ctx, workload)
-	},
-		r.kustomizations("Kustomizations Ready", kustomizationReady), r.gitRepositories("GitRepositories Ready"))
+	}, appliers, sources)
 	ks, gs := waits[0], waits[1]
 	res.Ready, res.Pending = ks.Done, ks.Pending
 	if gs.complete() {
@@ -112,9 +127,9 @@ func (r *run) phase1(ctx context.Context) bool {
 	case err != nil:
 		res.fail("phase 1: kubectl apply: %v", err)
 	case !ks.complete():
-		res.fail("phase 1: Kustomizations not all Ready after %s: %s", r.cfg.Timeout, ks.summary())
+		res.fail("phase 1: %s not all Ready after %s: %s", k.appliers, r.cfg.Timeout, ks.summary())
 		if !gs.complete() {
-			res.fail("phase 1: GitRepositories not all Ready: %s", gs.summary())
+			res.fail("phase 1: %s not all Ready: %s", k.sources, gs.summary())
 		}
 	}
 	if scrapeErr == nil && err2 == nil {
@@ -126,8 +141,11 @@ func (r *run) phase1(ctx context.Context) bool {
 	} else {
 		res.fail("phase 1: metrics: %v %v", scrapeErr, err2)
 	}
-	r.cfg.Logf("phase 1: Kustomizations %s, GitRepositories %s", allAfter(ks, t0), allAfter(gs, t0))
+	r.cfg.Logf("phase 1: %s %s, %s %s", k.appliers, allAfter(ks, t0), k.sources, allAfter(gs, t0))
 	r.cfg.Logf("phase 1: the workload's kubectl apply took %.1f s; CPU %s", applied.Seconds(), res.Phase1CPU)
+	if r.cfg.Workload == workloadHelmRelease {
+		r.logReleaseActions(ctx, "phase 1")
+	}
 	return err == nil && ks.complete()
 }
 
@@ -196,7 +214,11 @@ func (r *run) reference(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
 	defer cancel()
 	N := r.cfg.N
-	a := strings.Join(referenceDocs(N, "bench-ref-a"), "---\n")
+	docs := referenceDocs
+	if r.cfg.Workload == workloadHelmRelease {
+		docs = helmReferenceDocs
+	}
+	a := strings.Join(docs(N, "bench-ref-a"), "---\n")
 	t := time.Now()
 	if err := r.apply(ctx, a); err != nil {
 		r.res.fail("reference (a): %v", err)
@@ -204,12 +226,12 @@ func (r *run) reference(ctx context.Context) {
 		r.res.RefA = time.Since(t).Seconds()
 	}
 
-	docs := referenceDocs(N, "bench-ref-b")
+	b := docs(N, "bench-ref-b")
 	var slices []string
 	for k := 0; k < referenceProcesses; k++ {
 		lo, hi := k*N/referenceProcesses, (k+1)*N/referenceProcesses // whole apps per slice
 		if lo < hi {
-			slices = append(slices, strings.Join(docs[4*lo:4*hi], "---\n"))
+			slices = append(slices, strings.Join(b[4*lo:4*hi], "---\n"))
 		}
 	}
 	var g errgroup.Group
@@ -263,6 +285,7 @@ func (r *run) phase2(ctx context.Context) {
 		return
 	}
 	r.cfg.Logf("phase 2: commit %s, POST /reconcile on every GitRepository", commit[:12])
+	cpu0 := r.cpu()
 	t0, waits, err = r.measure(ctx, r.reconcileAll,
 		r.kustomizations("Kustomizations applied "+commit[:12], appliedRevision(commit)))
 	switch {
@@ -273,13 +296,14 @@ func (r *run) phase2(ctx context.Context) {
 	default:
 		res.Phase2Reconcile = waits[0].Finished.Sub(t0).Seconds()
 	}
+	res.Phase2CPU = r.cpu().since(cpu0)
 	after, err2 := r.scrape(ctx)
 	if scrapeErr == nil && err2 == nil {
 		res.Phase2 = countsSince(after, before)
 	} else {
 		res.fail("phase 2: metrics: %v %v", scrapeErr, err2)
 	}
-	r.cfg.Logf("phase 2: polling %.1f s, /reconcile %.1f s", res.Phase2Poll, res.Phase2Reconcile)
+	r.cfg.Logf("phase 2: polling %.1f s, /reconcile %.1f s; CPU during /reconcile %s", res.Phase2Poll, res.Phase2Reconcile, res.Phase2CPU)
 }
 
 // reconcileAll asks for an immediate run of every GitRepository, the way

@@ -8,8 +8,11 @@ import (
 
 // report is everything a bench invocation measured, with its settings.
 type report struct {
-	Date    string `json:"date"`
-	Machine string `json:"machine"`
+	// Workload is workloadKustomization (also when empty, in reports
+	// written before there was a choice) or workloadHelmRelease.
+	Workload string `json:"workload,omitempty"`
+	Date     string `json:"date"`
+	Machine  string `json:"machine"`
 	// KubeVersion is the k8s.io/kubernetes release the tools are built from
 	// (the binaries themselves report no version).
 	KubeVersion string       `json:"kubeVersion"`
@@ -59,15 +62,43 @@ func count(x float64) string   { return fmt.Sprintf("%.0f", x) }
 
 func positive(x float64) (float64, bool) { return x, x > 0 }
 
-var measures = []measure{
-	{"ours: all Kustomizations Ready", seconds, func(r *runResult) (float64, bool) { return positive(r.AllReady) }},
-	{"ours: all GitRepositories Ready", seconds, func(r *runResult) (float64, bool) { return positive(r.SourcesReady) }},
+// measures are the per-N table's rows for a workload.
+func measures(workload string) []measure {
+	k := kinds(workload)
+	ms := []measure{
+		{"ours: all " + k.appliers + " Ready", seconds, func(r *runResult) (float64, bool) { return positive(r.AllReady) }},
+		{"ours: all " + k.sources + " Ready", seconds, func(r *runResult) (float64, bool) { return positive(r.SourcesReady) }},
+	}
+	ms = append(ms, commonMeasures[:4]...)
+	if workload == workloadHelmRelease {
+		ms = append(ms, measure{"phase 2: chart 1.0.1 released everywhere, POST /reconcile", seconds,
+			func(r *runResult) (float64, bool) { return positive(r.Phase2Reconcile) }})
+	} else {
+		ms = append(ms, phase2Measures...)
+	}
+	for _, m := range commonMeasures[4:] {
+		if workload == workloadHelmRelease && m.name == harnessCPU {
+			m.name = "CPU, phase 1: harness (with the chart server), kubectl"
+		}
+		ms = append(ms, m)
+	}
+	return ms
+}
+
+const harnessCPU = "CPU, phase 1: harness, kubectl, git server"
+
+var phase2Measures = []measure{
+	{"phase 2: new commit applied, polling (interval 1m)", seconds, func(r *runResult) (float64, bool) { return positive(r.Phase2Poll) }},
+	{"phase 2: new commit applied, POST /reconcile", seconds, func(r *runResult) (float64, bool) { return positive(r.Phase2Reconcile) }},
+}
+
+// commonMeasures are the rows every workload has: the reference (the first
+// four), then the phase 2 rows, then the rest.
+var commonMeasures = []measure{
 	{"reference (a): 1 kubectl", seconds, func(r *runResult) (float64, bool) { return positive(r.RefA) }},
 	{"reference (b): 8 kubectl", seconds, func(r *runResult) (float64, bool) { return positive(r.RefB) }},
 	{"ours / reference (b)", ratio, func(r *runResult) (float64, bool) { return quotient(r.AllReady, r.RefB) }},
 	{"ours / reference (a)", ratio, func(r *runResult) (float64, bool) { return quotient(r.AllReady, r.RefA) }},
-	{"phase 2: new commit applied, polling (interval 1m)", seconds, func(r *runResult) (float64, bool) { return positive(r.Phase2Poll) }},
-	{"phase 2: new commit applied, POST /reconcile", seconds, func(r *runResult) (float64, bool) { return positive(r.Phase2Reconcile) }},
 	{"gitops-apiserver peak RSS, phase 1", mib, func(r *runResult) (float64, bool) { return positive(float64(r.GitOpsPeak1)) }},
 	{"gitops-apiserver peak RSS, whole run", mib, func(r *runResult) (float64, bool) { return positive(float64(r.GitOpsPeak)) }},
 	{"kube-apiserver peak RSS, phase 1", mib, func(r *runResult) (float64, bool) { return positive(float64(r.KubePeak1)) }},
@@ -85,7 +116,10 @@ var measures = []measure{
 	{"CPU, phase 1: gitops-apiserver", seconds, func(r *runResult) (float64, bool) { return positive(r.Phase1CPU.GitOps) }},
 	{"CPU, phase 1: kube-apiserver", seconds, func(r *runResult) (float64, bool) { return positive(r.Phase1CPU.Kube) }},
 	{"CPU, phase 1: etcd", seconds, func(r *runResult) (float64, bool) { return positive(r.Phase1CPU.Etcd) }},
-	{"CPU, phase 1: harness, kubectl, git server", seconds, func(r *runResult) (float64, bool) { return positive(r.Phase1CPU.Harness) }},
+	{harnessCPU, seconds, func(r *runResult) (float64, bool) { return positive(r.Phase1CPU.Harness) }},
+	{"CPU, phase 1: kube-controller-manager, kube-scheduler, kwok", seconds, func(r *runResult) (float64, bool) { return positive(r.Phase1CPU.Cluster) }},
+	{"CPU, phase 2 /reconcile: gitops-apiserver", seconds, func(r *runResult) (float64, bool) { return positive(r.Phase2CPU.GitOps) }},
+	{"CPU, phase 2 /reconcile: kube-apiserver", seconds, func(r *runResult) (float64, bool) { return positive(r.Phase2CPU.Kube) }},
 	{"CPU, reference (b): kube-apiserver", seconds, func(r *runResult) (float64, bool) { return positive(r.RefBCPU.Kube) }},
 	{"CPU, reference (b): etcd", seconds, func(r *runResult) (float64, bool) { return positive(r.RefBCPU.Etcd) }},
 	{"CPU, reference (b): kubectl", seconds, func(r *runResult) (float64, bool) { return positive(r.RefBCPU.Harness) }},
@@ -93,14 +127,14 @@ var measures = []measure{
 }
 
 // summaryMeasures are the summary table's columns after N.
-func summaryMeasures() []measure {
+func summaryMeasures(workload string) []measure {
 	byName := map[string]measure{}
-	for _, m := range measures {
+	for _, m := range measures(workload) {
 		byName[m.name] = m
 	}
 	var out []measure
 	for _, name := range []string{
-		"ours: all Kustomizations Ready", "ours / reference (b)", "ours / reference (a)",
+		"ours: all " + kinds(workload).appliers + " Ready", "ours / reference (b)", "ours / reference (a)",
 		"reference (a): 1 kubectl", "reference (b): 8 kubectl", "gitops-apiserver peak RSS, whole run",
 		"kube-apiserver peak RSS, phase 1", "409 Conflicts, phase 1",
 	} {
@@ -142,17 +176,19 @@ func (rep *report) byN() (ns []int, runs map[int][]*runResult) {
 // markdown renders the summary table, one table per N and every failure.
 func (rep *report) markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Kustomization benchmark, %s\n\n", rep.Date)
+	fmt.Fprintf(&b, "# %s, %s\n\n", kinds(rep.Workload).title, rep.Date)
+	fmt.Fprintf(&b, "Workload: %s. ", rep.workloadText())
 	fmt.Fprintf(&b, "%s, kube-apiserver %s. gitops-apiserver flags: `%s`; storage: %s; phase 2: %v; phase timeout %s. "+
 		"Cells are the median of the runs that measured them, with (min – max).\n\n",
 		rep.Machine, rep.KubeVersion, strings.Join(rep.GitOpsArgs, " "), storage(rep.SharedEtcd), rep.Phase2, rep.Timeout)
 	ns, runs := rep.byN()
-	b.WriteString("| N | runs complete | ours: all Ready | ours / ref (b) | ours / ref (a) | reference (a) | reference (b) | gitops-apiserver peak RSS | kube-apiserver peak RSS | 409s (phase 1) |\n")
+	fmt.Fprintf(&b, "| N | runs complete | ours: all %s Ready |", kinds(rep.Workload).appliers)
+	b.WriteString(" ours / ref (b) | ours / ref (a) | reference (a) | reference (b) | gitops-apiserver peak RSS | kube-apiserver peak RSS | 409s (phase 1) |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, n := range ns {
 		rs := runs[n]
 		row := []string{fmt.Sprint(n), fmt.Sprintf("%d/%d", complete(rs), len(rs))}
-		for _, m := range summaryMeasures() {
+		for _, m := range summaryMeasures(rep.Workload) {
 			row = append(row, stats(rs, m.value).cell(m.format))
 		}
 		fmt.Fprintf(&b, "| %s |\n", strings.Join(row, " | "))
@@ -161,6 +197,15 @@ func (rep *report) markdown() string {
 		rep.writeN(&b, n, runs[n])
 	}
 	return b.String()
+}
+
+// workloadText says what phase 1 sends.
+func (rep *report) workloadText() string {
+	if rep.Workload == workloadHelmRelease {
+		return fmt.Sprintf("one HelmRepository and N HelmReleases (chart %s %s, version %q, from a loopback Helm repository; "+
+			"4 objects per release)", chartName, chartVersion(1), chartVersionRange)
+	}
+	return "N GitRepositories and N Kustomizations (one loopback git repository; 4 objects per app)"
 }
 
 func storage(shared bool) string {
@@ -184,7 +229,7 @@ func complete(rs []*runResult) int {
 func (rep *report) writeN(b *strings.Builder, n int, rs []*runResult) {
 	fmt.Fprintf(b, "\n## N = %d\n\n%d of %d runs complete.\n\n", n, complete(rs), len(rs))
 	b.WriteString("| measure | median | min – max | runs |\n|---|---|---|---|\n")
-	for _, m := range measures {
+	for _, m := range measures(rep.Workload) {
 		s := stats(rs, m.value)
 		spread := "—"
 		if s.n > 0 {

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"io"
 	"strings"
 	"testing"
 )
@@ -68,5 +72,68 @@ func TestReferenceDocs_AreTheAppsObjects(t *testing.T) {
 		if !strings.Contains(strings.Join(docs[4:], "---\n"), want) {
 			t.Errorf("app 1's objects lack %q", want)
 		}
+	}
+}
+
+func TestHelmReferenceDocs_CarryHelmsMetadata(t *testing.T) {
+	docs := helmReferenceDocs(2, "bench-ref-b")
+	if len(docs) != 8 {
+		t.Fatalf("%d documents, want 8", len(docs))
+	}
+	app1 := strings.Join(docs[4:], "---\n")
+	for _, want := range []string{"kind: ServiceAccount", "namespace: bench-ref-b-1", "app.kubernetes.io/managed-by: Helm",
+		"meta.helm.sh/release-name: bench-ref-b-1-app-1", "meta.helm.sh/release-namespace: bench-ref-b-1", "replicas: 0"} {
+		if !strings.Contains(app1, want) {
+			t.Errorf("app 1's objects lack %q", want)
+		}
+	}
+}
+
+func TestChartArchive_HoldsTheAppsObjects(t *testing.T) {
+	archive, err := chartArchive(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(archive))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	files := map[string]string{}
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(tr)
+		files[h.Name] = string(b)
+	}
+	if !strings.Contains(files["app/Chart.yaml"], "version: 1.0.1") {
+		t.Errorf("Chart.yaml: %q", files["app/Chart.yaml"])
+	}
+	if !strings.Contains(files["app/templates/configmap.yaml"], `version: "2"`) || strings.Contains(files["app/templates/deployment.yaml"], "namespace:") {
+		t.Errorf("templates: %v", files)
+	}
+	if len(files) != 5 {
+		t.Errorf("%d files, want Chart.yaml and 4 templates", len(files))
+	}
+}
+
+func TestMarkdown_NamesTheWorkload(t *testing.T) {
+	rep := &report{Workload: workloadHelmRelease, Runs: []*runResult{{N: 10, Run: 1, AllReady: 2, Phase2Reconcile: 3}}}
+	md := rep.markdown()
+	for _, want := range []string{"# HelmRelease benchmark", "ours: all HelmReleases Ready", "ours: all HelmCharts Ready", "chart 1.0.1 released everywhere"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "Kustomization") || strings.Contains(md, "polling") {
+		t.Errorf("a HelmRelease report speaks of Kustomizations:\n%s", md)
+	}
+	if md := (&report{Runs: rep.Runs}).markdown(); !strings.Contains(md, "ours: all Kustomizations Ready") {
+		t.Errorf("a report without a workload is the Kustomization benchmark:\n%s", md)
 	}
 }

@@ -13,12 +13,15 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/generated/clientset/versioned"
+	"github.com/gitops-apiserver/gitops-apiserver/test/chartrepo"
 	"github.com/gitops-apiserver/gitops-apiserver/test/framework"
 )
 
 // runConfig is one run's settings.
 type runConfig struct {
 	N, Run int
+	// Workload is workloadKustomization or workloadHelmRelease.
+	Workload string
 	// Dir holds this run's control plane, git repository and logs.
 	Dir              string
 	BinDir, RepoRoot string
@@ -43,14 +46,16 @@ type runResult struct {
 	Failures []string `json:"failures,omitempty"`
 
 	// Phase 1: t0 is the workload's kubectl apply.
-	AllReady     float64         `json:"allReadySeconds"`
-	SourcesReady float64         `json:"sourcesReadySeconds"`
-	Ready        int             `json:"kustomizationsReady"`
-	Pending      []pendingReason `json:"pending,omitempty"`
-	Phase1       serverCounts    `json:"phase1Requests"`
-	GitOpsPeak1  int64           `json:"gitopsPeakRSSPhase1"`
-	KubePeak1    int64           `json:"kubePeakRSSPhase1"`
-	Phase1CPU    cpuUse          `json:"phase1CPUSeconds"`
+	AllReady     float64 `json:"allReadySeconds"`
+	SourcesReady float64 `json:"sourcesReadySeconds"`
+	// Ready counts the Kustomizations (HelmReleases) Ready at the end of
+	// phase 1.
+	Ready       int             `json:"kustomizationsReady"`
+	Pending     []pendingReason `json:"pending,omitempty"`
+	Phase1      serverCounts    `json:"phase1Requests"`
+	GitOpsPeak1 int64           `json:"gitopsPeakRSSPhase1"`
+	KubePeak1   int64           `json:"kubePeakRSSPhase1"`
+	Phase1CPU   cpuUse          `json:"phase1CPUSeconds"`
 
 	// The reference: the same N×4 app objects applied by kubectl.
 	RefA float64 `json:"referenceOneKubectlSeconds"`
@@ -60,15 +65,19 @@ type runResult struct {
 
 	// Phase 2: a new commit found by polling (interval 1m), then one
 	// announced by POST /reconcile on every GitRepository.
-	Phase2Ran       bool         `json:"phase2Ran"`
-	Phase2Poll      float64      `json:"phase2PollSeconds"`
-	Phase2Reconcile float64      `json:"phase2ReconcileSeconds"`
-	Phase2          serverCounts `json:"phase2Requests"`
+	Phase2Ran       bool    `json:"phase2Ran"`
+	Phase2Poll      float64 `json:"phase2PollSeconds"`
+	Phase2Reconcile float64 `json:"phase2ReconcileSeconds"`
+	// Phase2CPU is what each process used from the first POST /reconcile
+	// until the end of that measure.
+	Phase2CPU cpuUse       `json:"phase2ReconcileCPUSeconds"`
+	Phase2    serverCounts `json:"phase2Requests"`
 	// GitOpsPeak is gitops-apiserver's peak over the whole run.
 	GitOpsPeak int64 `json:"gitopsPeakRSS"`
 
-	// NotReadyAtEnd counts GitRepositories and Kustomizations not Ready
-	// (at their generation) when the run ends.
+	// NotReadyAtEnd counts the workload's objects (GitRepositories and
+	// Kustomizations, or HelmRepositories, HelmCharts and HelmReleases)
+	// not Ready (at their generation) when the run ends.
 	NotReadyAtEnd int `json:"notReadyAtEnd"`
 }
 
@@ -99,14 +108,19 @@ func (r *runResult) ok() bool { return len(r.Failures) == 0 }
 
 // run is the state of one run.
 type run struct {
-	cfg  runConfig
-	res  *runResult
-	cp   *framework.ControlPlane
-	git  *gitServer
-	kube kubernetes.Interface
-	flux versioned.Interface
+	cfg runConfig
+	res *runResult
+	cp  *framework.ControlPlane
+	git *gitServer
+	// charts serves the chart of the HelmRelease workload.
+	charts *chartrepo.Repo
+	kube   kubernetes.Interface
+	flux   versioned.Interface
 
 	gitopsPID, kubePID, etcdPID int
+	// clusterPIDs are kube-controller-manager, kube-scheduler and kwok
+	// (those found).
+	clusterPIDs []int
 }
 
 // cpu reads every process's CPU time so far; processes that cannot be read
@@ -117,10 +131,14 @@ func (r *run) cpu() cpuUse {
 	c.Kube, _ = cpuSeconds(r.kubePID, false)
 	c.Etcd, _ = cpuSeconds(r.etcdPID, false)
 	c.Harness, _ = cpuSeconds(os.Getpid(), true)
+	for _, pid := range r.clusterPIDs {
+		s, _ := cpuSeconds(pid, false)
+		c.Cluster += s
+	}
 	return c
 }
 
-// runOnce starts a fresh control plane and git server, measures, and stops
+// runOnce starts a fresh control plane and git (or chart) server, measures, and stops
 // everything. Failures are recorded in the result, never fatal.
 func runOnce(ctx context.Context, cfg runConfig) *runResult {
 	r := &run{cfg: cfg, res: &runResult{N: cfg.N, Run: cfg.Run}}
@@ -132,9 +150,12 @@ func runOnce(ctx context.Context, cfg runConfig) *runResult {
 	phase1OK := r.phase1(ctx)
 	r.reference(ctx)
 	if cfg.Phase2 {
-		if phase1OK {
+		switch {
+		case phase1OK && cfg.Workload == workloadHelmRelease:
+			r.phase2Helm(ctx)
+		case phase1OK:
 			r.phase2(ctx)
-		} else {
+		default:
 			r.res.fail("phase 2 skipped: phase 1 did not complete")
 		}
 	}
@@ -155,11 +176,17 @@ func (r *run) setup(ctx context.Context) error {
 		return err
 	}
 	r.cp = cp
-	if r.git, err = startGitServer(filepath.Join(cfg.Dir, "git")); err != nil {
-		return err
-	}
-	if _, err := r.git.Commit(appFiles(1), "app v1"); err != nil {
-		return err
+	if cfg.Workload == workloadHelmRelease {
+		if r.charts, err = startChartRepo(); err != nil {
+			return err
+		}
+	} else {
+		if r.git, err = startGitServer(filepath.Join(cfg.Dir, "git")); err != nil {
+			return err
+		}
+		if _, err := r.git.Commit(appFiles(1), "app v1"); err != nil {
+			return err
+		}
 	}
 	rc := cp.RESTConfig()
 	rc.QPS = -1 // no client-side rate limit: the harness must not be the bottleneck
@@ -181,6 +208,17 @@ func (r *run) setup(ctx context.Context) error {
 	if r.etcdPID, err = findPID("--data-dir=" + filepath.Join(cfg.Dir, "etcd-data")); err != nil {
 		return fmt.Errorf("etcd: %w", err)
 	}
+	// The rest of the cluster, when the control plane runs it: its CPU
+	// is reported apart.
+	for _, args := range [][]string{
+		{"--cert-dir=" + filepath.Join(cfg.Dir, "kube-controller-manager-certs")},
+		{"--cert-dir=" + filepath.Join(cfg.Dir, "kube-scheduler-certs")},
+		{"--kubeconfig=" + cp.Kubeconfig, "--manage-all-nodes=false"},
+	} {
+		if pid, err := findPID(args...); err == nil {
+			r.clusterPIDs = append(r.clusterPIDs, pid)
+		}
+	}
 	if !slices.Contains(cfg.GitOpsArgs, "--leader-elect=false") {
 		lctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		defer cancel()
@@ -197,13 +235,28 @@ func (r *run) setup(ctx context.Context) error {
 	}
 	nsCtx, cancel2 := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel2()
-	return r.apply(nsCtx, namespaces(names))
+	if err := r.apply(nsCtx, namespaces(names)); err != nil {
+		return err
+	}
+	if len(r.clusterPIDs) > 0 {
+		// kube-controller-manager runs: let it finish with the new
+		// namespaces before t0.
+		start := time.Now()
+		if err := waitNamespaceDefaults(nsCtx, r.kube, names); err != nil {
+			return err
+		}
+		cfg.Logf("setup: kube-controller-manager finished the %d namespaces %.1f s after they were created", len(names), time.Since(start).Seconds())
+	}
+	return nil
 }
 
-// teardown stops the git server and the control plane.
+// teardown stops the git or chart server and the control plane.
 func (r *run) teardown() {
 	if r.git != nil {
 		r.git.Stop()
+	}
+	if r.charts != nil {
+		r.charts.Close()
 	}
 	if r.cp != nil {
 		r.cp.Stop()
@@ -258,6 +311,14 @@ func (r *run) final(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	why := map[string]string{}
+	if r.cfg.Workload == workloadHelmRelease {
+		if err := r.notReadyHelm(ctx, why); err != nil {
+			r.res.fail("%v", err)
+			return
+		}
+		r.notReadyAtEnd(why)
+		return
+	}
 	ks, err := r.flux.KustomizeV1().Kustomizations(fluxNamespace).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		r.res.fail("listing Kustomizations: %v", err)
@@ -278,6 +339,11 @@ func (r *run) final(ctx context.Context) {
 			why["GitRepository/"+gs.Items[i].Name] = w
 		}
 	}
+	r.notReadyAtEnd(why)
+}
+
+// notReadyAtEnd records the objects not Ready at the end (name → why).
+func (r *run) notReadyAtEnd(why map[string]string) {
 	r.res.NotReadyAtEnd = len(why)
 	if len(why) > 0 {
 		for _, p := range topReasons(why, 5) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -58,6 +59,13 @@ func (r waitResult) summary() string {
 // It never polls: every decision is made on a watch event.
 // progress, when set, follows how many are done.
 func waitAll(ctx context.Context, lw cache.ListerWatcher, objType runtime.Object, want []string, ok check, progress *atomic.Int64) waitResult {
+	return waitAllBy(ctx, lw, objType, want, metav1.Object.GetName, ok, progress)
+}
+
+// waitAllBy is waitAll with the objects told apart by key (e.g. their
+// namespace) instead of their name.
+func waitAllBy(ctx context.Context, lw cache.ListerWatcher, objType runtime.Object, want []string, key func(metav1.Object) string,
+	ok check, progress *atomic.Int64) waitResult {
 	wanted := make(map[string]bool, len(want))
 	for _, n := range want {
 		wanted[n] = true
@@ -71,10 +79,10 @@ func waitAll(ctx context.Context, lw cache.ListerWatcher, objType runtime.Object
 	}
 	_, _ = watchtools.UntilWithSync(ctx, lw, objType, nil, func(ev watch.Event) (bool, error) {
 		acc, err := apimeta.Accessor(ev.Object)
-		if err != nil || !wanted[acc.GetName()] {
+		if err != nil || !wanted[key(acc)] {
 			return false, nil
 		}
-		name := acc.GetName()
+		name := key(acc)
 		if ev.Type == watch.Deleted {
 			delete(done, name)
 			why[name] = "deleted"
@@ -217,6 +225,43 @@ func waitWorkersLease(ctx context.Context, kube kubernetes.Interface) waitResult
 		}
 		return false, "no holder"
 	}, nil)
+}
+
+// waitNamespaceDefaults waits until kube-controller-manager has given every
+// namespace its ServiceAccount "default" and ConfigMap "kube-root-ca.crt",
+// so that work (two creates per namespace) is done before t0.
+func waitNamespaceDefaults(ctx context.Context, kube kubernetes.Interface, namespaces []string) error {
+	exists := func(runtime.Object) (bool, string) { return true, "" }
+	namespaceOf := metav1.Object.GetNamespace
+	sas := kube.CoreV1().ServiceAccounts(metav1.NamespaceAll)
+	sel := func(o metav1.ListOptions, name string) metav1.ListOptions {
+		o.FieldSelector = "metadata.name=" + name
+		return o
+	}
+	saLW := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return sas.List(ctx, sel(o, "default"))
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			return sas.Watch(ctx, sel(o, "default"))
+		},
+	}
+	if res := waitAllBy(ctx, saLW, &corev1.ServiceAccount{}, namespaces, namespaceOf, exists, nil); !res.complete() {
+		return fmt.Errorf("ServiceAccounts \"default\": %s", res.summary())
+	}
+	cms := kube.CoreV1().ConfigMaps(metav1.NamespaceAll)
+	cmLW := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return cms.List(ctx, sel(o, "kube-root-ca.crt"))
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			return cms.Watch(ctx, sel(o, "kube-root-ca.crt"))
+		},
+	}
+	if res := waitAllBy(ctx, cmLW, &corev1.ConfigMap{}, namespaces, namespaceOf, exists, nil); !res.complete() {
+		return fmt.Errorf("ConfigMaps \"kube-root-ca.crt\": %s", res.summary())
+	}
+	return nil
 }
 
 // appNames are the names of the N apps' objects.
