@@ -105,7 +105,7 @@ spec:
   eventSources: [{kind: GitRepository, name: '*'}]
 `, ns, hook.URL))
 	_, rev := gitSource(t, ns, map[string]string{
-		"app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: obs}\ndata: {a: b}\n",
+		"app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: obs, namespace: " + ns + "}\ndata: {a: b}\n",
 	})
 	apply(t, kustomizationFrom(ns, "app", ""))
 
