@@ -32,9 +32,10 @@ verify:
 	$(GO) vet ./...
 	hack/verify-codegen.sh
 
-## test-unit: fast tests, no processes started.
+## test-unit: fast tests, no processes started (artifacts/monitoring: the
+## dashboard and rules against what the server exports).
 test-unit:
-	$(GO) test $(GOTEST_FLAGS) ./pkg/... ./cmd/...
+	$(GO) test $(GOTEST_FLAGS) ./pkg/... ./cmd/... ./artifacts/...
 
 ## test-integration: real etcd, kube-apiserver and gitops-apiserver on loopback.
 ## -count=1: the test cache cannot see the binaries these tests run.
@@ -44,9 +45,11 @@ test-integration: tools build
 codegen:
 	hack/update-codegen.sh
 
-## bench: the Kustomization benchmark (docs/benchmarks.md), N=100 x 3 runs by default;
-## e.g. make bench BENCH_FLAGS="-n 100,500,1000 -gitops-args=--concurrent=8";
-## the HelmRelease benchmark with BENCH_FLAGS="-workload=helmrelease ...".
+## bench: the Kustomization benchmark (docs/benchmarks.md), N=100 x 3 runs by default:
+## phase 1, phase 2, one idle interval, and the kubectl references and the feed floor
+## each on a fresh control plane; e.g. make bench BENCH_FLAGS="-n 100,500,1000 -gitops-args=--concurrent=8"
+## or BENCH_FLAGS="-n 5000,10000 -timeout=30m"; the HelmRelease benchmark with
+## BENCH_FLAGS="-workload=helmrelease ...".
 bench: tools build
 	hack/bench.sh $(BENCH_FLAGS)
 

@@ -41,6 +41,12 @@ func subsetProblems(path string, want, got interface{}) []string {
 		}
 		return problems
 	default:
+		// YAML decodes numbers as float64, clients as int64: compare values.
+		if wn, ok := number(want); ok {
+			if gn, ok := number(got); ok && wn == gn {
+				return nil
+			}
+		}
 		if !reflect.DeepEqual(want, got) {
 			return []string{fmt.Sprintf("%s = %v, want %v", path, got, want)}
 		}
@@ -64,4 +70,21 @@ func isZero(v interface{}) bool {
 		return len(x) == 0
 	}
 	return false
+}
+
+// number returns v as a float64 when it is a number of any Go type.
+func number(v interface{}) (float64, bool) {
+	switch n := v.(type) {
+	case int:
+		return float64(n), true
+	case int32:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	case float32:
+		return float64(n), true
+	case float64:
+		return n, true
+	}
+	return 0, false
 }
