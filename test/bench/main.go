@@ -8,12 +8,23 @@
 //     and N Kustomizations until every Kustomization is Ready at its
 //     generation (watched, not polled), with both servers' peak RSS and
 //     the 409 Conflicts they answered;
-//   - the reference: the same N×4 app objects applied by one kubectl, and
-//     by eight kubectl processes over eight slices, on the same
-//     kube-apiserver;
 //   - phase 2: how long a new commit takes to be applied everywhere when
 //     found by polling (GitRepository interval 1m), and when announced by
-//     POST /reconcile on every GitRepository.
+//     POST /reconcile on every GitRepository;
+//   - the idle phase: every GitRepository and Kustomization is set to a
+//     short interval (-idle-interval) and, once all are Ready at it, one
+//     interval of doing nothing is measured: requests by verb, writes and
+//     CPU seconds of gitops-apiserver and kube-apiserver, per app;
+//
+// then stops that control plane and, each on a fresh control plane of its
+// own:
+//
+//   - the reference: the same N×4 app objects applied by one kubectl (a),
+//     and by eight kubectl processes over eight slices (b), without
+//     gitops-apiserver;
+//   - the feed floor: phase 1's kubectl apply of the workload's Flux
+//     objects to a gitops-apiserver started with --disable-workers, until
+//     every object is stored.
 //
 // With -workload=helmrelease the app comes as a chart instead: a loopback
 // Helm repository (test/chartrepo) serves chart "app" 1.0.0, whose
@@ -45,16 +56,18 @@ import (
 )
 
 type options struct {
-	ns                        []int
-	workload                  string
-	runs                      int
-	phase2, sharedEtcd, keep  bool
-	out, jsonOut              string
-	gitopsArgs                []string
-	timeout                   time.Duration
-	reconcileWorkers          int
-	profile                   time.Duration
-	binDir, repoRoot, workDir string
+	ns                         []int
+	workload                   string
+	runs                       int
+	phase2, sharedEtcd, keep   bool
+	idle, reference, feedFloor bool
+	idleInterval               time.Duration
+	out, jsonOut               string
+	gitopsArgs                 []string
+	timeout                    time.Duration
+	reconcileWorkers           int
+	profile                    time.Duration
+	binDir, repoRoot, workDir  string
 }
 
 func main() {
@@ -75,6 +88,11 @@ func parseFlags() (*options, error) {
 		"what to measure: kustomization (N GitRepositories and Kustomizations) or helmrelease (one HelmRepository and N HelmReleases)")
 	flag.IntVar(&o.runs, "runs", 3, "runs per N, each on a fresh control plane")
 	flag.BoolVar(&o.phase2, "phase2", true, "also measure a new commit reaching every app (polling, then /reconcile)")
+	flag.BoolVar(&o.idle, "idle", true, "also measure one idle interval (Kustomization workload)")
+	flag.DurationVar(&o.idleInterval, "idle-interval", 0,
+		"the interval the idle phase sets on every GitRepository and Kustomization and measures once; 0: 1m, or 60 ms per app above N=1000 (5m at N=5000, 10m at N=10000)")
+	flag.BoolVar(&o.reference, "reference", true, "also measure the kubectl references (a) and (b), each on a fresh control plane")
+	flag.BoolVar(&o.feedFloor, "feed-floor", true, "also measure the feed floor: the workload's Flux objects stored by a gitops-apiserver with --disable-workers, on a fresh control plane")
 	flag.StringVar(&o.out, "out", "", "write the markdown report to this file")
 	flag.StringVar(&o.jsonOut, "json", "", "write every run's measurements to this file as JSON")
 	gitopsArgs := flag.String("gitops-args", "", "extra gitops-apiserver flags, space-separated, e.g. \"--concurrent=8\"")
@@ -102,6 +120,9 @@ func parseFlags() (*options, error) {
 	}
 	if o.runs <= 0 || o.reconcileWorkers <= 0 || o.timeout <= 0 {
 		return nil, fmt.Errorf("-runs, -reconcile-workers and -timeout must be positive")
+	}
+	if o.idleInterval < 0 || (o.idleInterval > 0 && o.idleInterval < time.Second) {
+		return nil, fmt.Errorf("-idle-interval: %s is below 1s", o.idleInterval)
 	}
 	o.gitopsArgs = strings.Fields(*gitopsArgs)
 	for _, p := range []*string{&o.binDir, &o.repoRoot} {
@@ -146,6 +167,8 @@ func runBench(o *options) error {
 		SharedEtcd:  o.sharedEtcd,
 		Phase2:      o.phase2,
 		Timeout:     o.timeout.String(),
+
+		ReferenceFresh: o.reference,
 	}
 	failed := 0
 	for _, n := range o.ns {
@@ -158,6 +181,7 @@ func runBench(o *options) error {
 			res := runOnce(ctx, runConfig{
 				N: n, Run: i, Workload: o.workload, Dir: dir, BinDir: o.binDir, RepoRoot: o.repoRoot,
 				GitOpsArgs: o.gitopsArgs, SharedEtcd: o.sharedEtcd, Phase2: o.phase2,
+				Idle: o.idle, IdleInterval: idleInterval(o.idleInterval, n), Reference: o.reference, FeedFloor: o.feedFloor, Keep: o.keep,
 				Timeout: o.timeout, ReconcileWorkers: o.reconcileWorkers, Profile: o.profile, Logf: logf,
 			})
 			rep.Runs = append(rep.Runs, res)
@@ -189,6 +213,17 @@ func runBench(o *options) error {
 		return fmt.Errorf("%d of %d runs did not complete (see the report)", failed, len(rep.Runs))
 	}
 	return nil
+}
+
+// idleInterval is the idle phase's interval: as asked, or 1m, or 60 ms
+// per app from N=1000 up, so that the idle runs of the N apps spread over
+// the interval (at 1m and N=10,000 the workers would be saturated, and
+// the window would measure their throughput, not an interval's cost).
+func idleInterval(asked time.Duration, n int) time.Duration {
+	if asked > 0 {
+		return asked
+	}
+	return max(time.Minute, time.Duration(n)*60*time.Millisecond)
 }
 
 // write saves the markdown and JSON reports where asked.

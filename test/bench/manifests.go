@@ -124,14 +124,17 @@ spec:
 }
 
 // kustomization renders app i's Kustomization.
-func kustomization(i int) string {
+func kustomization(i int) string { return kustomizationAt(i, "10m") }
+
+// kustomizationAt renders app i's Kustomization with another interval.
+func kustomizationAt(i int, interval string) string {
 	return fmt.Sprintf(`apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
 metadata:
   name: %s
   namespace: %s
 spec:
-  interval: 10m
+  interval: %s
   path: ./app
   prune: true
   wait: false
@@ -139,7 +142,7 @@ spec:
   sourceRef:
     kind: GitRepository
     name: %s
-`, appName(i), fluxNamespace, benchNamespace(i), appName(i))
+`, appName(i), fluxNamespace, interval, benchNamespace(i), appName(i))
 }
 
 // kustomizationWorkload renders the N GitRepositories and N Kustomizations
@@ -155,13 +158,23 @@ func kustomizationWorkload(n int, url string) string {
 	return strings.Join(docs, "---\n")
 }
 
-// gitRepositories renders the N GitRepositories with another interval.
-func gitRepositories(n int, url, interval string) string {
+// gitRepositoryDocs renders the N GitRepositories with another interval.
+func gitRepositoryDocs(n int, url, interval string) []string {
 	docs := make([]string, 0, n)
 	for i := 0; i < n; i++ {
 		docs = append(docs, gitRepository(i, url, interval))
 	}
-	return strings.Join(docs, "---\n")
+	return docs
+}
+
+// intervalDocs renders app i's GitRepository and Kustomization, both at
+// interval, for each app (two documents per app).
+func intervalDocs(n int, url, interval string) []string {
+	docs := make([]string, 0, 2*n)
+	for i := 0; i < n; i++ {
+		docs = append(docs, gitRepository(i, url, interval), kustomizationAt(i, interval))
+	}
+	return docs
 }
 
 // referenceDocs renders the N×4 app objects into namespaces prefix-i, as the

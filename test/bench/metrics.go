@@ -21,6 +21,15 @@ type requestCounts struct {
 	ByKind map[string]float64
 	// Seconds sums apiserver_request_duration_seconds by the same key.
 	Seconds map[string]float64
+	// ByVerb counts every request by verb, dry runs apart ("APPLY
+	// dry-run").
+	ByVerb map[string]float64
+	// Reconciles counts the workers' runs by kind (gotk_reconcile_total,
+	// gitops-apiserver only).
+	Reconciles map[string]float64
+	// Failed counts the answers with a code of 400 or more by
+	// "group/resource[/subresource] VERB code".
+	Failed map[string]float64
 }
 
 // serverOwnConflicts are 409s the control plane causes itself, not the
@@ -48,23 +57,59 @@ func (c requestCounts) conflicts() float64 {
 
 // since returns c minus an earlier scrape.
 func (c requestCounts) since(before requestCounts) requestCounts {
-	out := requestCounts{Total: c.Total - before.Total, Conflicts: map[string]float64{}, ByKind: map[string]float64{}, Seconds: map[string]float64{}}
-	for k, v := range c.Seconds {
-		if d := v - before.Seconds[k]; d > 0 {
-			out.Seconds[k] = d
+	diff := func(after, before map[string]float64) map[string]float64 {
+		out := map[string]float64{}
+		for k, v := range after {
+			if d := v - before[k]; d > 0 {
+				out[k] = d
+			}
+		}
+		return out
+	}
+	return requestCounts{
+		Total:      c.Total - before.Total,
+		Conflicts:  diff(c.Conflicts, before.Conflicts),
+		ByKind:     diff(c.ByKind, before.ByKind),
+		Seconds:    diff(c.Seconds, before.Seconds),
+		ByVerb:     diff(c.ByVerb, before.ByVerb),
+		Reconciles: diff(c.Reconciles, before.Reconciles),
+		Failed:     diff(c.Failed, before.Failed),
+	}
+}
+
+// writeVerbs are the verbs of apiserver_request_total that write (dry
+// runs included: the server does all the work but the storing).
+var writeVerbs = map[string]bool{"POST": true, "PUT": true, "PATCH": true, "DELETE": true, "DELETECOLLECTION": true, "APPLY": true}
+
+// backgroundWrites are the resources the control plane writes on its own
+// while the apps are idle, never the workers: leader election and the
+// apiserver's identity (leases), the simulated node's heartbeats
+// (nodes/status), kube-controller-manager's status of Deployments and
+// ReplicaSets and its ReplicaSets; and the access and token reviews,
+// which store nothing (gitops-apiserver asks them about the harness's own
+// requests: its /metrics and watches).
+var backgroundWrites = map[string]bool{
+	"coordination.k8s.io/leases": true, "nodes/status": true, "nodes": true,
+	"apps/deployments/status": true, "apps/replicasets": true, "apps/replicasets/status": true,
+	"authorization.k8s.io/subjectaccessreviews": true, "authentication.k8s.io/tokenreviews": true,
+}
+
+// splitWrites picks the write requests out of counts by "resource VERB",
+// apart the control plane's own (backgroundWrites).
+func splitWrites(byKind map[string]float64) (writes, background map[string]float64) {
+	writes, background = map[string]float64{}, map[string]float64{}
+	for k, v := range byKind {
+		i := strings.LastIndexByte(k, ' ')
+		if i < 0 || !writeVerbs[k[i+1:]] {
+			continue
+		}
+		if backgroundWrites[k[:i]] {
+			background[k] += v
+		} else {
+			writes[k] += v
 		}
 	}
-	for k, v := range c.Conflicts {
-		if d := v - before.Conflicts[k]; d > 0 {
-			out.Conflicts[k] = d
-		}
-	}
-	for k, v := range c.ByKind {
-		if d := v - before.ByKind[k]; d > 0 {
-			out.ByKind[k] = d
-		}
-	}
-	return out
+	return writes, background
 }
 
 // top lists the most frequent kinds of request, e.g.
@@ -126,13 +171,25 @@ func (c requestCounts) breakdown() string {
 // parseRequestCounts reads apiserver_request_total from a Prometheus text
 // exposition.
 func parseRequestCounts(body []byte) (requestCounts, error) {
-	out := requestCounts{Conflicts: map[string]float64{}, ByKind: map[string]float64{}, Seconds: map[string]float64{}}
+	out := requestCounts{Conflicts: map[string]float64{}, ByKind: map[string]float64{}, Seconds: map[string]float64{},
+		ByVerb: map[string]float64{}, Reconciles: map[string]float64{}, Failed: map[string]float64{}}
 	sc := bufio.NewScanner(bytes.NewReader(body))
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	const metric = "apiserver_request_total{"
 	const duration = "apiserver_request_duration_seconds_sum{"
+	const reconciles = "gotk_reconcile_total{"
 	for sc.Scan() {
 		line := sc.Text()
+		if rest, ok := strings.CutPrefix(line, reconciles); ok {
+			if end := strings.LastIndex(rest, "}"); end >= 0 {
+				if f := strings.Fields(rest[end+1:]); len(f) > 0 {
+					if v, err := strconv.ParseFloat(f[0], 64); err == nil {
+						out.Reconciles[parseLabels(rest[:end])["kind"]] += v
+					}
+				}
+			}
+			continue
+		}
 		if rest, ok := strings.CutPrefix(line, duration); ok {
 			if end := strings.LastIndex(rest, "}"); end >= 0 {
 				if f := strings.Fields(rest[end+1:]); len(f) > 0 {
@@ -162,6 +219,14 @@ func parseRequestCounts(body []byte) (requestCounts, error) {
 		out.Total += v
 		key := requestKey(labels)
 		out.ByKind[key] += v
+		verb := labels["verb"]
+		if labels["dry_run"] != "" {
+			verb += " dry-run"
+		}
+		out.ByVerb[verb] += v
+		if code, err := strconv.Atoi(labels["code"]); err == nil && code >= 400 {
+			out.Failed[key+" "+labels["code"]] += v
+		}
 		if labels["code"] == "409" {
 			out.Conflicts[key] += v
 		}

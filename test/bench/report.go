@@ -15,12 +15,15 @@ type report struct {
 	Machine  string `json:"machine"`
 	// KubeVersion is the k8s.io/kubernetes release the tools are built from
 	// (the binaries themselves report no version).
-	KubeVersion string       `json:"kubeVersion"`
-	GitOpsArgs  []string     `json:"gitopsArgs"`
-	SharedEtcd  bool         `json:"sharedEtcd"`
-	Phase2      bool         `json:"phase2"`
-	Timeout     string       `json:"phaseTimeout"`
-	Runs        []*runResult `json:"runs"`
+	KubeVersion string   `json:"kubeVersion"`
+	GitOpsArgs  []string `json:"gitopsArgs"`
+	SharedEtcd  bool     `json:"sharedEtcd"`
+	Phase2      bool     `json:"phase2"`
+	Timeout     string   `json:"phaseTimeout"`
+	// ReferenceFresh says the references ran each on a fresh control
+	// plane (reports before it ran them after phase 1, on the main one).
+	ReferenceFresh bool         `json:"referenceOnFreshControlPlane"`
+	Runs           []*runResult `json:"runs"`
 }
 
 // stat is the median and spread of a measure over runs.
@@ -59,6 +62,8 @@ func seconds(x float64) string { return fmt.Sprintf("%.1f s", x) }
 func ratio(x float64) string   { return fmt.Sprintf("%.2f×", x) }
 func mib(x float64) string     { return fmt.Sprintf("%.0f MiB", x/(1<<20)) }
 func count(x float64) string   { return fmt.Sprintf("%.0f", x) }
+func perApp(x float64) string  { return fmt.Sprintf("%.2f", x) }
+func millis(x float64) string  { return fmt.Sprintf("%.1f ms", 1000*x) }
 
 func positive(x float64) (float64, bool) { return x, x > 0 }
 
@@ -70,11 +75,13 @@ func measures(workload string) []measure {
 		{"ours: all " + k.sources + " Ready", seconds, func(r *runResult) (float64, bool) { return positive(r.SourcesReady) }},
 	}
 	ms = append(ms, commonMeasures[:4]...)
+	ms = append(ms, feedFloorMeasures(workload)...)
 	if workload == workloadHelmRelease {
 		ms = append(ms, measure{"phase 2: chart 1.0.1 released everywhere, POST /reconcile", seconds,
 			func(r *runResult) (float64, bool) { return positive(r.Phase2Reconcile) }})
 	} else {
 		ms = append(ms, phase2Measures...)
+		ms = append(ms, idleMeasures...)
 	}
 	for _, m := range commonMeasures[4:] {
 		if workload == workloadHelmRelease && m.name == harnessCPU {
@@ -87,6 +94,89 @@ func measures(workload string) []measure {
 
 const harnessCPU = "CPU, phase 1: harness, kubectl, git server"
 
+const (
+	refA           = "reference (a): 1 kubectl, fresh control plane"
+	refB           = "reference (b): 8 kubectl, fresh control plane"
+	feedFloorRatio = "ours / feed floor"
+	idleWrites     = "idle: writes per app per interval"
+	idleCPU        = "idle: CPU per app per interval, gitops-apiserver + kube-apiserver"
+)
+
+// feedFloorMeasures are the feed floor's rows.
+func feedFloorMeasures(workload string) []measure {
+	what := "2N Flux objects"
+	if workload == workloadHelmRelease {
+		what = "the HelmRepository and N HelmReleases"
+	}
+	return []measure{
+		{"feed floor: " + what + " stored, --disable-workers, fresh control plane", seconds,
+			func(r *runResult) (float64, bool) { return positive(r.FeedFloor) }},
+		{feedFloorRatio, ratio, func(r *runResult) (float64, bool) { return quotient(r.AllReady, r.FeedFloor) }},
+		{"feed floor: its kubectl apply", seconds, func(r *runResult) (float64, bool) { return positive(r.FeedFloorApply) }},
+		{"CPU, feed floor: gitops-apiserver", seconds, func(r *runResult) (float64, bool) { return positive(r.FeedFloorCPU.GitOps) }},
+		{"CPU, feed floor: kube-apiserver", seconds, func(r *runResult) (float64, bool) { return positive(r.FeedFloorCPU.Kube) }},
+	}
+}
+
+// idleMeasured says the run measured an idle window.
+func idleMeasured(r *runResult) bool { return r.Idle != nil && r.Idle.WindowSeconds > 0 }
+
+// idleValue is a measure of the idle window per app and interval.
+func idleValue(v func(*idleResult) float64) func(*runResult) (float64, bool) {
+	return func(r *runResult) (float64, bool) {
+		if !idleMeasured(r) {
+			return 0, false
+		}
+		return r.Idle.perAppInterval(v(r.Idle), r.N), true
+	}
+}
+
+// idleMeasures are the idle phase's rows.
+var idleMeasures = []measure{
+	{"idle: interval", seconds, func(r *runResult) (float64, bool) {
+		if !idleMeasured(r) {
+			return 0, false
+		}
+		return r.Idle.IntervalSeconds, true
+	}},
+	{"idle: from the interval change to the window (not timed)", seconds, func(r *runResult) (float64, bool) {
+		if !idleMeasured(r) {
+			return 0, false
+		}
+		return r.Idle.SettleSeconds, true
+	}},
+	{idleWrites, perApp, idleValue((*idleResult).writes)},
+	{"idle: kube-apiserver writes per app per interval", perApp, idleValue(func(i *idleResult) float64 { return sum(i.KubeWrites) })},
+	{"idle: Flux object changes per app per interval (watched)", perApp, idleValue(func(i *idleResult) float64 { return sum(i.FluxChanges) })},
+	{"idle: gitops-apiserver write requests per app per interval", perApp, idleValue(func(i *idleResult) float64 { return sum(i.GitOpsWrites) })},
+	{"idle: kube-apiserver requests per app per interval", perApp, idleValue(func(i *idleResult) float64 { return sum(i.KubeByVerb) })},
+	{"idle: gitops-apiserver requests per app per interval", perApp, idleValue(func(i *idleResult) float64 { return sum(i.GitOpsByVerb) })},
+	{"idle: control plane's own writes (not counted) per app per interval", perApp,
+		idleValue(func(i *idleResult) float64 { return sum(i.KubeBackground) })},
+	{"idle: Kustomization runs per app in the window", perApp, func(r *runResult) (float64, bool) {
+		if !idleMeasured(r) {
+			return 0, false
+		}
+		return r.Idle.Reconciles["Kustomization"] / float64(r.N), true
+	}},
+	{"idle: GitRepository runs per app in the window", perApp, func(r *runResult) (float64, bool) {
+		if !idleMeasured(r) {
+			return 0, false
+		}
+		return r.Idle.Reconciles["GitRepository"] / float64(r.N), true
+	}},
+	{idleCPU, millis, idleValue(func(i *idleResult) float64 { return i.CPU.GitOps + i.CPU.Kube })},
+	{"idle: CPU per app per interval, gitops-apiserver", millis, idleValue(func(i *idleResult) float64 { return i.CPU.GitOps })},
+	{"idle: CPU per app per interval, kube-apiserver", millis, idleValue(func(i *idleResult) float64 { return i.CPU.Kube })},
+	{"idle: CPU per app per interval, etcd", millis, idleValue(func(i *idleResult) float64 { return i.CPU.Etcd })},
+	{"idle: cores used, gitops-apiserver + kube-apiserver", perApp, func(r *runResult) (float64, bool) {
+		if !idleMeasured(r) {
+			return 0, false
+		}
+		return (r.Idle.CPU.GitOps + r.Idle.CPU.Kube) / r.Idle.WindowSeconds, true
+	}},
+}
+
 var phase2Measures = []measure{
 	{"phase 2: new commit applied, polling (interval 1m)", seconds, func(r *runResult) (float64, bool) { return positive(r.Phase2Poll) }},
 	{"phase 2: new commit applied, POST /reconcile", seconds, func(r *runResult) (float64, bool) { return positive(r.Phase2Reconcile) }},
@@ -95,8 +185,8 @@ var phase2Measures = []measure{
 // commonMeasures are the rows every workload has: the reference (the first
 // four), then the phase 2 rows, then the rest.
 var commonMeasures = []measure{
-	{"reference (a): 1 kubectl", seconds, func(r *runResult) (float64, bool) { return positive(r.RefA) }},
-	{"reference (b): 8 kubectl", seconds, func(r *runResult) (float64, bool) { return positive(r.RefB) }},
+	{refA, seconds, func(r *runResult) (float64, bool) { return positive(r.RefA) }},
+	{refB, seconds, func(r *runResult) (float64, bool) { return positive(r.RefB) }},
 	{"ours / reference (b)", ratio, func(r *runResult) (float64, bool) { return quotient(r.AllReady, r.RefB) }},
 	{"ours / reference (a)", ratio, func(r *runResult) (float64, bool) { return quotient(r.AllReady, r.RefA) }},
 	{"gitops-apiserver peak RSS, phase 1", mib, func(r *runResult) (float64, bool) { return positive(float64(r.GitOpsPeak1)) }},
@@ -133,14 +223,33 @@ func summaryMeasures(workload string) []measure {
 		byName[m.name] = m
 	}
 	var out []measure
-	for _, name := range []string{
-		"ours: all " + kinds(workload).appliers + " Ready", "ours / reference (b)", "ours / reference (a)",
-		"reference (a): 1 kubectl", "reference (b): 8 kubectl", "gitops-apiserver peak RSS, whole run",
-		"kube-apiserver peak RSS, phase 1", "409 Conflicts, phase 1",
-	} {
+	for _, name := range summaryNames(workload) {
 		out = append(out, byName[name])
 	}
 	return out
+}
+
+// summaryNames are the summary table's measures, in order.
+func summaryNames(workload string) []string {
+	names := []string{
+		"ours: all " + kinds(workload).appliers + " Ready", "ours / reference (b)", feedFloorRatio, "ours / reference (a)",
+		refA, refB, feedFloorMeasures(workload)[0].name, "gitops-apiserver peak RSS, whole run",
+		"kube-apiserver peak RSS, phase 1", "409 Conflicts, phase 1",
+	}
+	if workload != workloadHelmRelease {
+		names = append(names, idleWrites, idleCPU)
+	}
+	return names
+}
+
+// summaryHeader heads the summary table's columns after N and the runs.
+func summaryHeader(workload string) []string {
+	h := []string{"ours: all " + kinds(workload).appliers + " Ready", "ours / ref (b)", "ours / feed floor", "ours / ref (a)",
+		"ref (a) 1 kubectl", "ref (b) 8 kubectl", "feed floor", "gitops-apiserver peak RSS", "kube-apiserver peak RSS", "409s (phase 1)"}
+	if workload != workloadHelmRelease {
+		h = append(h, "idle writes / app / interval", "idle CPU / app / interval")
+	}
+	return h
 }
 
 func quotient(a, b float64) (float64, bool) {
@@ -181,10 +290,20 @@ func (rep *report) markdown() string {
 	fmt.Fprintf(&b, "%s, kube-apiserver %s. gitops-apiserver flags: `%s`; storage: %s; phase 2: %v; phase timeout %s. "+
 		"Cells are the median of the runs that measured them, with (min – max).\n\n",
 		rep.Machine, rep.KubeVersion, strings.Join(rep.GitOpsArgs, " "), storage(rep.SharedEtcd), rep.Phase2, rep.Timeout)
+	if rep.ReferenceFresh {
+		b.WriteString("The references (a) and (b) ran each on a fresh control plane of their own (without gitops-apiserver), " +
+			"the feed floor on another with gitops-apiserver `--disable-workers`. ")
+	}
+	if rep.Workload != workloadHelmRelease {
+		b.WriteString("Idle: after phase 2, every GitRepository and Kustomization set to the idle interval; once all were Ready at it " +
+			"and kube-controller-manager had observed every Deployment, one interval measured; writes are kube-apiserver's write " +
+			"requests (POST, PUT, PATCH, DELETE, APPLY, dry runs included) without the control plane's own (leases, node heartbeats, " +
+			"Deployment and ReplicaSet status) plus the stored changes of the Flux objects (watched) or gitops-apiserver's write " +
+			"requests, whichever is more.\n\n")
+	}
 	ns, runs := rep.byN()
-	fmt.Fprintf(&b, "| N | runs complete | ours: all %s Ready |", kinds(rep.Workload).appliers)
-	b.WriteString(" ours / ref (b) | ours / ref (a) | reference (a) | reference (b) | gitops-apiserver peak RSS | kube-apiserver peak RSS | 409s (phase 1) |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
+	header := append([]string{"N", "runs complete"}, summaryHeader(rep.Workload)...)
+	fmt.Fprintf(&b, "| %s |\n|%s\n", strings.Join(header, " | "), strings.Repeat("---|", len(header)))
 	for _, n := range ns {
 		rs := runs[n]
 		row := []string{fmt.Sprint(n), fmt.Sprintf("%d/%d", complete(rs), len(rs))}
@@ -241,6 +360,7 @@ func (rep *report) writeN(b *strings.Builder, n int, rs []*runResult) {
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %d |\n", m.name, med, spread, s.n)
 	}
+	rep.writeIdleVerbs(b, rs)
 	var notes []string
 	for _, r := range rs {
 		for phase, c := range map[string]serverCounts{"phase 1": r.Phase1, "phase 2": r.Phase2} {
@@ -268,4 +388,35 @@ func oneLine(s string) string {
 		s = s[:600] + "…"
 	}
 	return s
+}
+
+// writeIdleVerbs writes the idle window's requests per app and interval
+// by verb, for each server (median of the runs).
+func (rep *report) writeIdleVerbs(b *strings.Builder, rs []*runResult) {
+	verbs := map[string]bool{}
+	for _, r := range rs {
+		if idleMeasured(r) {
+			for v := range r.Idle.KubeByVerb {
+				verbs[v] = true
+			}
+			for v := range r.Idle.GitOpsByVerb {
+				verbs[v] = true
+			}
+		}
+	}
+	if len(verbs) == 0 {
+		return
+	}
+	names := make([]string, 0, len(verbs))
+	for v := range verbs {
+		names = append(names, v)
+	}
+	sort.Strings(names)
+	b.WriteString("\nIdle window, requests per app per interval by verb (median):\n\n")
+	b.WriteString("| verb | kube-apiserver | gitops-apiserver |\n|---|---|---|\n")
+	for _, v := range names {
+		k := stats(rs, idleValue(func(i *idleResult) float64 { return i.KubeByVerb[v] }))
+		g := stats(rs, idleValue(func(i *idleResult) float64 { return i.GitOpsByVerb[v] }))
+		fmt.Fprintf(b, "| %s | %s | %s |\n", v, perApp(k.med), perApp(g.med))
+	}
 }

@@ -3,18 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
-	"github.com/gitops-apiserver/gitops-apiserver/pkg/generated/clientset/versioned"
 	"github.com/gitops-apiserver/gitops-apiserver/test/chartrepo"
-	"github.com/gitops-apiserver/gitops-apiserver/test/framework"
 )
 
 // runConfig is one run's settings.
@@ -28,6 +22,13 @@ type runConfig struct {
 	GitOpsArgs       []string
 	SharedEtcd       bool
 	Phase2           bool
+	// Idle measures one idle interval of IdleInterval after phase 2.
+	Idle         bool
+	IdleInterval time.Duration
+	// Reference and FeedFloor measure them, each on a fresh control plane.
+	Reference, FeedFloor bool
+	// Keep keeps the directories of the extra control planes.
+	Keep bool
 	// Timeout bounds each phase.
 	Timeout time.Duration
 	// ReconcileWorkers is how many POST /reconcile requests are in flight.
@@ -57,11 +58,25 @@ type runResult struct {
 	KubePeak1   int64           `json:"kubePeakRSSPhase1"`
 	Phase1CPU   cpuUse          `json:"phase1CPUSeconds"`
 
-	// The reference: the same N×4 app objects applied by kubectl.
+	// The reference: the same N×4 app objects applied by kubectl, each
+	// on a fresh control plane of its own (without gitops-apiserver).
 	RefA float64 `json:"referenceOneKubectlSeconds"`
 	RefB float64 `json:"referenceEightKubectlSeconds"`
 	// RefBCPU is the CPU each process used during reference (b).
 	RefBCPU cpuUse `json:"referenceEightKubectlCPUSeconds"`
+
+	// The feed floor: the workload's Flux objects (N GitRepositories and N
+	// Kustomizations, or the HelmRepository and N HelmReleases) sent the
+	// way phase 1 sends them to a fresh control plane whose
+	// gitops-apiserver runs with --disable-workers; from the kubectl apply
+	// until every object was seen stored (on a watch).
+	FeedFloor float64 `json:"feedFloorSeconds"`
+	// FeedFloorApply is how long that kubectl apply took.
+	FeedFloorApply float64 `json:"feedFloorKubectlSeconds"`
+	FeedFloorCPU   cpuUse  `json:"feedFloorCPUSeconds"`
+
+	// Idle is the idle phase, when measured.
+	Idle *idleResult `json:"idle,omitempty"`
 
 	// Phase 2: a new commit found by polling (interval 1m), then one
 	// announced by POST /reconcile on every GitRepository.
@@ -110,77 +125,66 @@ func (r *runResult) ok() bool { return len(r.Failures) == 0 }
 type run struct {
 	cfg runConfig
 	res *runResult
-	cp  *framework.ControlPlane
+	// plane is the main control plane (phase 1, phase 2, the idle phase).
+	*plane
 	git *gitServer
 	// charts serves the chart of the HelmRelease workload.
 	charts *chartrepo.Repo
-	kube   kubernetes.Interface
-	flux   versioned.Interface
-
-	gitopsPID, kubePID, etcdPID int
-	// clusterPIDs are kube-controller-manager, kube-scheduler and kwok
-	// (those found).
-	clusterPIDs []int
 }
 
-// cpu reads every process's CPU time so far; processes that cannot be read
-// count 0 (the phase's difference then says so by being negative or 0).
-func (r *run) cpu() cpuUse {
-	var c cpuUse
-	c.GitOps, _ = cpuSeconds(r.gitopsPID, false)
-	c.Kube, _ = cpuSeconds(r.kubePID, false)
-	c.Etcd, _ = cpuSeconds(r.etcdPID, false)
-	c.Harness, _ = cpuSeconds(os.Getpid(), true)
-	for _, pid := range r.clusterPIDs {
-		s, _ := cpuSeconds(pid, false)
-		c.Cluster += s
-	}
-	return c
-}
-
-// runOnce starts a fresh control plane and git (or chart) server, measures, and stops
-// everything. Failures are recorded in the result, never fatal.
+// runOnce measures on a fresh control plane and git (or chart) server,
+// stops them, then measures the references and the feed floor, each on a
+// fresh control plane of its own. Failures are recorded in the result,
+// never fatal.
 func runOnce(ctx context.Context, cfg runConfig) *runResult {
 	r := &run{cfg: cfg, res: &runResult{N: cfg.N, Run: cfg.Run}}
-	defer r.teardown()
-	if err := r.setup(ctx); err != nil {
-		r.res.fail("setup: %v", err)
-		return r.res
-	}
-	phase1OK := r.phase1(ctx)
-	r.reference(ctx)
-	if cfg.Phase2 {
-		switch {
-		case phase1OK && cfg.Workload == workloadHelmRelease:
-			r.phase2Helm(ctx)
-		case phase1OK:
-			r.phase2(ctx)
-		default:
-			r.res.fail("phase 2 skipped: phase 1 did not complete")
+	func() {
+		defer r.teardown()
+		if err := r.setup(ctx); err != nil {
+			r.res.fail("setup: %v", err)
+			return
 		}
+		phase1OK := r.phase1(ctx)
+		if cfg.Phase2 {
+			switch {
+			case phase1OK && cfg.Workload == workloadHelmRelease:
+				r.phase2Helm(ctx)
+			case phase1OK:
+				r.phase2(ctx)
+			default:
+				r.res.fail("phase 2 skipped: phase 1 did not complete")
+			}
+		}
+		if cfg.Idle {
+			switch {
+			case cfg.Workload == workloadHelmRelease:
+				cfg.Logf("idle phase: not measured for the HelmRelease workload")
+			case phase1OK:
+				r.idle(ctx)
+			default:
+				r.res.fail("idle phase skipped: phase 1 did not complete")
+			}
+		}
+		r.final(ctx)
+	}()
+	if ctx.Err() == nil && cfg.Reference {
+		r.reference(ctx)
 	}
-	r.final(ctx)
+	if ctx.Err() == nil && cfg.FeedFloor {
+		r.feedFloor(ctx)
+	}
 	return r.res
 }
 
 func (r *run) setup(ctx context.Context) error {
 	cfg := r.cfg
-	startCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
-	cp, err := framework.Start(startCtx, framework.Options{
-		Dir: cfg.Dir, BinDir: cfg.BinDir, RepoRoot: cfg.RepoRoot,
-		GitOpsArgs: cfg.GitOpsArgs, SharedEtcd: cfg.SharedEtcd,
-		Log: func(format string, args ...any) { cfg.Logf("control plane: "+format, args...) },
-	})
-	if err != nil {
-		return err
-	}
-	r.cp = cp
 	if cfg.Workload == workloadHelmRelease {
+		var err error
 		if r.charts, err = startChartRepo(); err != nil {
 			return err
 		}
 	} else {
+		var err error
 		if r.git, err = startGitServer(filepath.Join(cfg.Dir, "git")); err != nil {
 			return err
 		}
@@ -188,65 +192,16 @@ func (r *run) setup(ctx context.Context) error {
 			return err
 		}
 	}
-	rc := cp.RESTConfig()
-	rc.QPS = -1 // no client-side rate limit: the harness must not be the bottleneck
-	rc.UserAgent = "gitops-bench"
-	if r.kube, err = kubernetes.NewForConfig(rc); err != nil {
+	// Every namespace of the apps exists before t0.
+	names := make([]string, cfg.N)
+	for i := range names {
+		names[i] = benchNamespace(i)
+	}
+	p, err := startPlane(ctx, cfg, planeOptions{name: "main", dir: cfg.Dir, gitopsArgs: cfg.GitOpsArgs, waitLease: true, namespaces: names})
+	if err != nil {
 		return err
 	}
-	if r.flux, err = versioned.NewForConfig(rc); err != nil {
-		return err
-	}
-	// Other control planes may run the same binaries: find ours by the
-	// directories only they were given.
-	if r.gitopsPID, err = findPID("--data-dir=" + cp.GitOpsDataDir()); err != nil {
-		return fmt.Errorf("gitops-apiserver: %w", err)
-	}
-	if r.kubePID, err = findPID("--cert-dir=" + filepath.Join(cfg.Dir, "kube-apiserver-certs")); err != nil {
-		return fmt.Errorf("kube-apiserver: %w", err)
-	}
-	if r.etcdPID, err = findPID("--data-dir=" + filepath.Join(cfg.Dir, "etcd-data")); err != nil {
-		return fmt.Errorf("etcd: %w", err)
-	}
-	// The rest of the cluster, when the control plane runs it: its CPU
-	// is reported apart.
-	for _, args := range [][]string{
-		{"--cert-dir=" + filepath.Join(cfg.Dir, "kube-controller-manager-certs")},
-		{"--cert-dir=" + filepath.Join(cfg.Dir, "kube-scheduler-certs")},
-		{"--kubeconfig=" + cp.Kubeconfig, "--manage-all-nodes=false"},
-	} {
-		if pid, err := findPID(args...); err == nil {
-			r.clusterPIDs = append(r.clusterPIDs, pid)
-		}
-	}
-	if !slices.Contains(cfg.GitOpsArgs, "--leader-elect=false") {
-		lctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		defer cancel()
-		if res := waitWorkersLease(lctx, r.kube); !res.complete() {
-			return fmt.Errorf("the workers' Lease flux-system/gitops-apiserver-workers: %s", res.summary())
-		}
-	}
-	// Every namespace exists before t0: the apps' and the reference's.
-	var names []string
-	for _, prefix := range []string{"bench", "bench-ref-a", "bench-ref-b"} {
-		for i := 0; i < cfg.N; i++ {
-			names = append(names, fmt.Sprintf("%s-%d", prefix, i))
-		}
-	}
-	nsCtx, cancel2 := context.WithTimeout(ctx, cfg.Timeout)
-	defer cancel2()
-	if err := r.apply(nsCtx, namespaces(names)); err != nil {
-		return err
-	}
-	if len(r.clusterPIDs) > 0 {
-		// kube-controller-manager runs: let it finish with the new
-		// namespaces before t0.
-		start := time.Now()
-		if err := waitNamespaceDefaults(nsCtx, r.kube, names); err != nil {
-			return err
-		}
-		cfg.Logf("setup: kube-controller-manager finished the %d namespaces %.1f s after they were created", len(names), time.Since(start).Seconds())
-	}
+	r.plane = p
 	return nil
 }
 
@@ -258,41 +213,7 @@ func (r *run) teardown() {
 	if r.charts != nil {
 		r.charts.Close()
 	}
-	if r.cp != nil {
-		r.cp.Stop()
-	}
-}
-
-// apply is the benchmark's one way to send objects: one kubectl
-// server-side apply without client-side validation.
-func (r *run) apply(ctx context.Context, manifest string) error {
-	_, err := r.cp.KubectlWithInput(ctx, strings.NewReader(manifest), "apply", "--server-side", "--validate=false", "-f", "-")
-	if err != nil && len(err.Error()) > 2000 {
-		err = fmt.Errorf("%s…", err.Error()[:2000])
-	}
-	return err
-}
-
-// scrape reads both servers' request counters.
-type scrape struct{ gitops, kube requestCounts }
-
-func (r *run) scrape(ctx context.Context) (scrape, error) {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	var s scrape
-	body, err := r.cp.GitOpsGet(ctx, "/metrics")
-	if err != nil {
-		return s, fmt.Errorf("gitops-apiserver /metrics: %w", err)
-	}
-	if s.gitops, err = parseRequestCounts(body); err != nil {
-		return s, err
-	}
-	body, err = r.kube.Discovery().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
-	if err != nil {
-		return s, fmt.Errorf("kube-apiserver /metrics: %w", err)
-	}
-	s.kube, err = parseRequestCounts(body)
-	return s, err
+	r.plane.stop()
 }
 
 // countsSince is what each server answered between two scrapes.
@@ -304,7 +225,7 @@ func countsSince(after, before scrape) serverCounts {
 
 // final counts the objects not Ready at the end of the run.
 func (r *run) final(ctx context.Context) {
-	if r.flux == nil {
+	if r.plane == nil {
 		return
 	}
 	r.peaks(&r.res.GitOpsPeak, nil)
@@ -319,24 +240,35 @@ func (r *run) final(ctx context.Context) {
 		r.notReadyAtEnd(why)
 		return
 	}
-	ks, err := r.flux.KustomizeV1().Kustomizations(fluxNamespace).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		r.res.fail("listing Kustomizations: %v", err)
-		return
-	}
-	for i := range ks.Items {
-		if ok, w := kustomizationReady(&ks.Items[i]); !ok {
-			why["Kustomization/"+ks.Items[i].Name] = w
+	// In pages: at N=10,000 one list is tens of megabytes.
+	for o := (metav1.ListOptions{Limit: 500}); ; {
+		ks, err := r.flux.KustomizeV1().Kustomizations(fluxNamespace).List(ctx, o)
+		if err != nil {
+			r.res.fail("listing Kustomizations: %v", err)
+			return
+		}
+		for i := range ks.Items {
+			if ok, w := kustomizationReady(&ks.Items[i]); !ok {
+				why["Kustomization/"+ks.Items[i].Name] = w
+			}
+		}
+		if o.Continue = ks.Continue; o.Continue == "" {
+			break
 		}
 	}
-	gs, err := r.flux.SourceV1().GitRepositories(fluxNamespace).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		r.res.fail("listing GitRepositories: %v", err)
-		return
-	}
-	for i := range gs.Items {
-		if ok, w := gitRepositoryReady(&gs.Items[i]); !ok {
-			why["GitRepository/"+gs.Items[i].Name] = w
+	for o := (metav1.ListOptions{Limit: 500}); ; {
+		gs, err := r.flux.SourceV1().GitRepositories(fluxNamespace).List(ctx, o)
+		if err != nil {
+			r.res.fail("listing GitRepositories: %v", err)
+			return
+		}
+		for i := range gs.Items {
+			if ok, w := gitRepositoryReady(&gs.Items[i]); !ok {
+				why["GitRepository/"+gs.Items[i].Name] = w
+			}
+		}
+		if o.Continue = gs.Continue; o.Continue == "" {
+			break
 		}
 	}
 	r.notReadyAtEnd(why)
