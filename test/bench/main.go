@@ -60,6 +60,7 @@ type options struct {
 	workload                   string
 	runs                       int
 	phase2, sharedEtcd, keep   bool
+	kcmQPS                     int
 	idle, reference, feedFloor bool
 	idleInterval               time.Duration
 	out, jsonOut               string
@@ -96,6 +97,7 @@ func parseFlags() (*options, error) {
 	flag.StringVar(&o.out, "out", "", "write the markdown report to this file")
 	flag.StringVar(&o.jsonOut, "json", "", "write every run's measurements to this file as JSON")
 	gitopsArgs := flag.String("gitops-args", "", "extra gitops-apiserver flags, space-separated, e.g. \"--concurrent=8\"")
+	flag.IntVar(&o.kcmQPS, "kcm-qps", 0, "kube-controller-manager's --kube-api-qps (0: its default, 20 per controller, which bounds how fast Deployments become ready, e.g. for HelmReleases that wait)")
 	flag.BoolVar(&o.sharedEtcd, "shared-etcd", false, "run gitops-apiserver on the control plane's etcd instead of its embedded one")
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "bound of each phase")
 	flag.IntVar(&o.reconcileWorkers, "reconcile-workers", 16, "POST /reconcile requests in flight in phase 2")
@@ -165,6 +167,7 @@ func runBench(o *options) error {
 		KubeVersion: toolsVersion(o.repoRoot),
 		GitOpsArgs:  o.gitopsArgs,
 		SharedEtcd:  o.sharedEtcd,
+		KCMQPS:      o.kcmQPS,
 		Phase2:      o.phase2,
 		Timeout:     o.timeout.String(),
 
@@ -180,7 +183,7 @@ func runBench(o *options) error {
 			logf("N=%d run %d/%d in %s", n, i, o.runs, dir)
 			res := runOnce(ctx, runConfig{
 				N: n, Run: i, Workload: o.workload, Dir: dir, BinDir: o.binDir, RepoRoot: o.repoRoot,
-				GitOpsArgs: o.gitopsArgs, SharedEtcd: o.sharedEtcd, Phase2: o.phase2,
+				GitOpsArgs: o.gitopsArgs, SharedEtcd: o.sharedEtcd, KCMQPS: o.kcmQPS, Phase2: o.phase2,
 				Idle: o.idle, IdleInterval: idleInterval(o.idleInterval, n), Reference: o.reference, FeedFloor: o.feedFloor, Keep: o.keep,
 				Timeout: o.timeout, ReconcileWorkers: o.reconcileWorkers, Profile: o.profile, Logf: logf,
 			})

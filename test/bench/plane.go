@@ -64,7 +64,8 @@ func startPlane(ctx context.Context, cfg runConfig, po planeOptions) (_ *plane, 
 	cp, err := framework.Start(startCtx, framework.Options{
 		Dir: po.dir, BinDir: cfg.BinDir, RepoRoot: cfg.RepoRoot,
 		GitOpsArgs: po.gitopsArgs, SharedEtcd: cfg.SharedEtcd, ClusterOnly: po.clusterOnly,
-		Log: func(format string, args ...any) { cfg.Logf(po.name+" control plane: "+format, args...) },
+		ControllerManagerQPS: cfg.KCMQPS,
+		Log:                  func(format string, args ...any) { cfg.Logf(po.name+" control plane: "+format, args...) },
 	})
 	if err != nil {
 		return nil, err

@@ -18,6 +18,7 @@ type report struct {
 	KubeVersion string   `json:"kubeVersion"`
 	GitOpsArgs  []string `json:"gitopsArgs"`
 	SharedEtcd  bool     `json:"sharedEtcd"`
+	KCMQPS      int      `json:"kcmQPS,omitempty"`
 	Phase2      bool     `json:"phase2"`
 	Timeout     string   `json:"phaseTimeout"`
 	// ReferenceFresh says the references ran each on a fresh control
@@ -290,6 +291,9 @@ func (rep *report) markdown() string {
 	fmt.Fprintf(&b, "%s, kube-apiserver %s. gitops-apiserver flags: `%s`; storage: %s; phase 2: %v; phase timeout %s. "+
 		"Cells are the median of the runs that measured them, with (min – max).\n\n",
 		rep.Machine, rep.KubeVersion, strings.Join(rep.GitOpsArgs, " "), storage(rep.SharedEtcd), rep.Phase2, rep.Timeout)
+	if rep.KCMQPS > 0 {
+		fmt.Fprintf(&b, "kube-controller-manager ran with `--kube-api-qps=%d` (its default is 20 per controller). ", rep.KCMQPS)
+	}
 	if rep.ReferenceFresh {
 		b.WriteString("The references (a) and (b) ran each on a fresh control plane of their own (without gitops-apiserver), " +
 			"the feed floor on another with gitops-apiserver `--disable-workers`. ")

@@ -21,7 +21,9 @@ type runConfig struct {
 	BinDir, RepoRoot string
 	GitOpsArgs       []string
 	SharedEtcd       bool
-	Phase2           bool
+	// KCMQPS is kube-controller-manager's --kube-api-qps; 0 its default.
+	KCMQPS int
+	Phase2 bool
 	// Idle measures one idle interval of IdleInterval after phase 2.
 	Idle         bool
 	IdleInterval time.Duration

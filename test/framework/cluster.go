@@ -36,24 +36,28 @@ func (cp *ControlPlane) startControllerManager(ctx context.Context, port int) er
 	if err := cp.writeKubeconfig(kubeconfig, "kube-controller-manager", cp.pki.controllerManager); err != nil {
 		return err
 	}
-	p, err := startProcess(cp.opts.Dir, "kube-controller-manager", filepath.Join(cp.opts.BinDir, "kube-controller-manager"),
-		"--kubeconfig="+kubeconfig,
-		"--authentication-kubeconfig="+kubeconfig,
-		"--authorization-kubeconfig="+kubeconfig,
+	args := []string{
+		"--kubeconfig=" + kubeconfig,
+		"--authentication-kubeconfig=" + kubeconfig,
+		"--authorization-kubeconfig=" + kubeconfig,
 		"--bind-address=127.0.0.1",
-		"--secure-port="+strconv.Itoa(port),
-		"--cert-dir="+filepath.Join(cp.opts.Dir, "kube-controller-manager-certs"),
+		"--secure-port=" + strconv.Itoa(port),
+		"--cert-dir=" + filepath.Join(cp.opts.Dir, "kube-controller-manager-certs"),
 		"--leader-elect=false",
 		"--use-service-account-credentials=true",
-		"--service-account-private-key-file="+cp.pki.serviceAccountKey,
-		"--root-ca-file="+cp.pki.serverCA.CertFile,
+		"--service-account-private-key-file=" + cp.pki.serviceAccountKey,
+		"--root-ca-file=" + cp.pki.serverCA.CertFile,
 		// No cloud, no pod network to allocate, no certificate signing.
 		"--controllers=*,-nodeipam,-csrsigning,-csrapproving,-csrcleaner,-bootstrapsigner,-tokencleaner",
 		// Faster than a real cluster's defaults, so tests see the effect
 		// of a namespace deletion or a scale-down promptly.
 		"--concurrent-gc-syncs=10",
 		"--concurrent-namespace-syncs=5",
-	)
+	}
+	if qps := cp.opts.ControllerManagerQPS; qps > 0 {
+		args = append(args, "--kube-api-qps="+strconv.Itoa(qps), "--kube-api-burst="+strconv.Itoa(2*qps))
+	}
+	p, err := startProcess(cp.opts.Dir, "kube-controller-manager", filepath.Join(cp.opts.BinDir, "kube-controller-manager"), args...)
 	if err != nil {
 		return err
 	}

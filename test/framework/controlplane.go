@@ -43,6 +43,10 @@ type Options struct {
 	// the server the way a user does (hack/deploy.sh), its pod "running" on
 	// the simulated node.
 	ClusterOnly bool
+	// ControllerManagerQPS, when positive, is kube-controller-manager's
+	// --kube-api-qps (burst twice that) instead of its default 20 per
+	// controller, which bounds how fast Deployments become ready.
+	ControllerManagerQPS int
 	// Log receives progress lines; nil discards them.
 	Log func(format string, args ...interface{})
 }
