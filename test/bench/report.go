@@ -303,8 +303,9 @@ func (rep *report) markdown() string {
 			"and kube-controller-manager had observed every Deployment, one interval measured; writes are kube-apiserver's write " +
 			"requests (POST, PUT, PATCH, DELETE, APPLY, dry runs included) without the control plane's own (leases, node heartbeats, " +
 			"Deployment and ReplicaSet status) plus the stored changes of the Flux objects (watched) or gitops-apiserver's write " +
-			"requests, whichever is more.\n\n")
+			"requests, whichever is more.")
 	}
+	b.WriteString("\n\n")
 	ns, runs := rep.byN()
 	header := append([]string{"N", "runs complete"}, summaryHeader(rep.Workload)...)
 	fmt.Fprintf(&b, "| %s |\n|%s\n", strings.Join(header, " | "), strings.Repeat("---|", len(header)))
