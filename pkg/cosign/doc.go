@@ -1,6 +1,8 @@
-// Package cosign checks cosign signatures of OCI manifests against public
-// keys, offline, for Flux's spec.verify (provider cosign with a secretRef)
-// of OCIRepositories and HelmCharts.
+// Package cosign checks cosign signatures of OCI manifests, offline, for
+// Flux's spec.verify of OCIRepositories and HelmCharts: against public keys
+// (provider cosign with a secretRef), or keylessly against a Sigstore
+// trusted root and OIDC identities (trustedRootSecretRef and
+// matchOIDCIdentity).
 //
 // It knows no registry and no API type of ours: the caller (pkg/oci's
 // FetchSignatures) hands it what cosign stored next to a manifest, as
@@ -16,15 +18,30 @@
 //     in-toto statement of predicate type SignPredicateType whose subject is
 //     the manifest digest.
 //
-// Like Flux with a public key, no transparency log entry is required or
-// checked, and keyless signatures (Fulcio certificates, Rekor and timestamp
-// proofs) are not verified here: a certificate next to a signature is
+// With keys (Verify), like Flux with a public key, no transparency log
+// entry is required or checked: a certificate next to a signature is
 // ignored, only the keys count. Signatures are checked with
 // github.com/sigstore/sigstore's verifiers (ECDSA, RSA PKCS#1 v1.5 and
 // Ed25519 keys, SHA-256), as cosign does.
 //
+// Keyless (NewKeyless, Keyless.Verify) reads sigstore bundles only (classic
+// keyless signatures keep their certificate and Rekor bundle in annotations,
+// which are not read) and verifies them with github.com/sigstore/sigstore-go
+// against a trusted root given by the caller; nothing is fetched (no TUF,
+// Rekor or Fulcio calls), so the bundle must carry its proofs. The signing
+// certificate must chain to a certificate authority of the trusted root and
+// carry an OIDC issuer and SAN matching one of the identities; the in-toto
+// statement must be a cosign signature of the manifest digest. What else is
+// required follows the trusted root, as NewKeyless documents: a log entry
+// when it lists transparency logs, else a signed timestamp when it lists
+// timestamp authorities, an SCT when it lists CT logs, and only when it
+// lists neither logs nor timestamp authorities, deliberately, a certificate
+// valid at the current time.
+//
 // Errors wrap ErrInvalidKey (a key entry cannot be used: the Secret must
-// change), ErrUnsigned (nothing was signed) or ErrNoValidSignature (there
-// are signatures, none verifies with a key and names the digest); messages
-// name key entries, never their content.
+// change), ErrInvalidTrustedRoot and ErrInvalidIdentity (keyless: the
+// Secret or the identities must change), ErrUnsigned (nothing was signed)
+// or ErrNoValidSignature (there are signatures, none verifies and names the
+// digest); messages name key entries and certificate identities, never key
+// content.
 package cosign

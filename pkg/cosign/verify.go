@@ -45,10 +45,12 @@ type Signature struct {
 	Content []byte
 }
 
-// Verified says which key verified a signature of which format.
+// Verified says which key, or (keyless) which certificate identity,
+// verified a signature of which format.
 type Verified struct {
-	Key    string
-	Format string
+	Key      string
+	Identity string
+	Format   string
 }
 
 // Verify returns which key verified a signature in sigs of the manifest
@@ -62,20 +64,26 @@ func Verify(digest string, sigs []Signature, keys []PublicKey) (*Verified, error
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("%w: no keys", ErrInvalidKey)
 	}
+	return verifyEach(digest, sigs, keyNames(keys), func(sig Signature) (*Verified, error) {
+		if sig.MediaType == SimpleSigningMediaType {
+			return verifyClassic(digest, sig, keys)
+		}
+		return verifyBundle(algo, hexDigest, sig, keys)
+	})
+}
+
+// verifyEach returns the outcome of the first signature of a known format
+// in sigs that check verifies, or why none did; trust names what they
+// were checked with.
+func verifyEach(digest string, sigs []Signature, trust string, check func(Signature) (*Verified, error)) (*Verified, error) {
 	var reasons []string
 	seen := 0
 	for i, sig := range sigs {
-		var v *Verified
-		var err error
-		switch sig.MediaType {
-		case SimpleSigningMediaType:
-			v, err = verifyClassic(digest, sig, keys)
-		case BundleMediaType:
-			v, err = verifyBundle(algo, hexDigest, sig, keys)
-		default:
+		if sig.MediaType != SimpleSigningMediaType && sig.MediaType != BundleMediaType {
 			continue
 		}
 		seen++
+		v, err := check(sig)
 		if err == nil {
 			return v, nil
 		}
@@ -84,7 +92,7 @@ func Verify(digest string, sigs []Signature, keys []PublicKey) (*Verified, error
 	if seen == 0 {
 		return nil, fmt.Errorf("%w for %s", ErrUnsigned, digest)
 	}
-	return nil, fmt.Errorf("%w for %s with %s: %s", ErrNoValidSignature, digest, keyNames(keys), summarize(reasons))
+	return nil, fmt.Errorf("%w for %s with %s: %s", ErrNoValidSignature, digest, trust, summarize(reasons))
 }
 
 // verifyClassic checks a simple signing payload: the signature over the

@@ -57,9 +57,9 @@ var ociRepositoryFields = map[string]field{
 	"spec.secretRef.name":                     used("TestOCIRepository_FailuresKeepTheLastArtifact"),
 	"spec.verify.provider":                    refused("notation", "notation"), // cosign (the default) with keys works
 	"spec.verify.secretRef.name":              used("TestOCIRepository_VerifyCosign_StoresOnlyVerifiedDigests"),
-	"spec.verify.matchOIDCIdentity[].issuer":  refused("keyless verification", nil),
-	"spec.verify.matchOIDCIdentity[].subject": refused("keyless verification", nil),
-	"spec.verify.trustedRootSecretRef.name":   refused("keyless verification", nil),
+	"spec.verify.matchOIDCIdentity[].issuer":  used("TestOCIRepository_VerifyKeyless_StoresOnlyMatchingIdentities"),
+	"spec.verify.matchOIDCIdentity[].subject": used("TestOCIRepository_VerifyKeyless_StoresOnlyMatchingIdentities"),
+	"spec.verify.trustedRootSecretRef.name":   used("TestOCIRepository_VerifyKeyless_StoresOnlyMatchingIdentities"),
 	"spec.serviceAccountName":                 refused("spec.serviceAccountName", nil),
 	"spec.certSecretRef.name":                 used("TestTLS_CustomCA"), // engine: pkg/oci
 	"spec.proxySecretRef.name":                refused("spec.proxySecretRef", nil),
@@ -122,8 +122,8 @@ var helmChartFields = map[string]field{
 	"spec.suspend":                            used("TestSpecFields_RequeueAtTheIntervalAndHonourSuspend"),
 	"spec.verify.provider":                    refused("notation", "notation"), // cosign (the default) with keys works
 	"spec.verify.secretRef.name":              used("TestHelmChart_VerifyCosign_FromOCIHelmRepository"),
-	"spec.verify.matchOIDCIdentity[].issuer":  refused("keyless verification", nil),
-	"spec.verify.matchOIDCIdentity[].subject": refused("keyless verification", nil),
+	"spec.verify.matchOIDCIdentity[].issuer":  refused("needs a Sigstore trusted root", nil), // a HelmChart cannot name one
+	"spec.verify.matchOIDCIdentity[].subject": refused("needs a Sigstore trusted root", nil),
 }
 
 // unreachable is a loopback address nothing listens on: a fetch from it

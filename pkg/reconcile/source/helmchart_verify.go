@@ -73,7 +73,7 @@ func (r *HelmChartReconciler) pullVerified(ctx context.Context, obj *sourcev1.He
 	if err != nil {
 		return nil, r.fetchFailed(obj, chartOCIError(err, "failed to resolve chart '%s' version %s", obj.Spec.Chart, version))
 	}
-	if err := verifyDigest(ctx, opts, resolved.Digest, keys); err != nil {
+	if err := verifyDigest(ctx, opts, resolved.Digest, keyVerifier(keys)); err != nil {
 		return nil, markNotVerified(&obj.Status.Conditions, obj.Generation, err)
 	}
 	var buf bytes.Buffer
