@@ -21,6 +21,7 @@ import (
 	kustomizerec "github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/kustomize"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/target"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/watch"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/ssa"
 )
 
@@ -151,6 +152,11 @@ func (m *Manager) kustomizationController(w sourceWorkers, loopback *rest.Config
 		Host:    cl.host,
 		Targets: m.targets(),
 	}
+	// Applied objects carry the owner labels; the informers list and
+	// watch only those. The labels select, they never attribute: see
+	// ObjectChanged.
+	watches := watch.New(watch.Options{LabelSelector: kustomize.GroupName + "/name", Handler: rec.ObjectChanged})
+	rec.Watches = watches
 	updateStatus, getLive := statusWriter[*kustomizev1.Kustomization](cl.flux.KustomizeV1().Kustomizations, "kustomize-controller")
 	c, err := loop.New(loop.Config[*kustomizev1.Kustomization]{
 		Kind:         kustomize.KustomizationKind,
@@ -166,6 +172,7 @@ func (m *Manager) kustomizationController(w sourceWorkers, loopback *rest.Config
 	if err != nil {
 		return nil, nil, err
 	}
+	rec.Enqueue = c.Enqueue
 	enqueueIndexed := func(index, key string) {
 		objs, err := inf.Informer().GetIndexer().ByIndex(index, key)
 		if err != nil {
@@ -237,7 +244,20 @@ func (m *Manager) kustomizationController(w sourceWorkers, loopback *rest.Config
 	if err != nil {
 		return nil, nil, err
 	}
-	return c, rec, nil
+	return watchingController{Controller: c, watches: watches}, rec, nil
+}
+
+// watchingController runs the informers on applied objects for as long as
+// the Kustomization controller runs (they are built anew with it after a
+// lost and regained Lease).
+type watchingController struct {
+	Controller
+	watches *watch.Informers
+}
+
+func (w watchingController) Run(ctx context.Context) error {
+	w.watches.Start(ctx)
+	return w.Controller.Run(ctx)
 }
 
 // onChange calls fn for every update of an object (not resyncs).

@@ -202,7 +202,9 @@ func (m *Manager) applyOne(ctx context.Context, t *target, opts ApplyOptions) (a
 	}
 	change := changeOf(t.body, ActionSkipped)
 	t.subject = change.Subject // checkScope may have dropped the namespace
-	return m.applyKnown(ctx, mp, t, change, policy, opts)
+	res, err := m.applyKnown(ctx, mp, t, change, policy, opts)
+	res.change.Live = liveOf(mp.Resource, res.live)
+	return res, err
 }
 
 // applyKnown applies t against what the Manager last saw of it, reading it

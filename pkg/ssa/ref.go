@@ -32,6 +32,30 @@ type Change struct {
 	// "Kind/name" when cluster-scoped.
 	Subject string
 	Action  Action
+	// Live is what the server holds of an applied object right after the
+	// apply (or the read, for one left as it is), for callers that watch
+	// applied objects for drift; nil when nothing was sent or read
+	// (skipped by the manifest's policy) and for deletions.
+	Live *Live
+}
+
+// Live is the metadata of an object as stored.
+type Live struct {
+	// Resource is the object's API resource, at the version applied.
+	Resource        schema.GroupVersionResource
+	ResourceVersion string
+	Generation      int64
+	Labels          map[string]string
+	Annotations     map[string]string
+}
+
+// liveOf records what the server holds of u; nil when u is.
+func liveOf(resource schema.GroupVersionResource, u *unstructured.Unstructured) *Live {
+	if u == nil {
+		return nil
+	}
+	return &Live{Resource: resource, ResourceVersion: u.GetResourceVersion(), Generation: u.GetGeneration(),
+		Labels: u.GetLabels(), Annotations: u.GetAnnotations()}
 }
 
 // Ref names an object the way a Flux inventory entry does.

@@ -50,6 +50,8 @@ type healthWait struct {
 	deadline       time.Time
 	timeout        time.Duration
 	polls          int
+	// inputs are what the run was computed from (nil: unknown).
+	inputs *runInputs
 }
 
 // healthWaits holds the parked runs by namespace/name.

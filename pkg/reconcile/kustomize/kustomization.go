@@ -119,9 +119,18 @@ type Reconciler struct {
 	UpdateStatus func(ctx context.Context, obj *kustomizev1.Kustomization) (*kustomizev1.Kustomization, error)
 	// Events records Kubernetes Events.
 	Events record.EventRecorder
+	// Watches watch the applied objects of the host cluster, to correct
+	// drift at once and to skip runs that would change nothing; nil
+	// watches nothing (every run is a full one, drift is corrected at the
+	// interval). Their handler must be ObjectChanged.
+	Watches AppliedObjects
+	// Enqueue asks for a run of a Kustomization now (drift was seen).
+	Enqueue func(namespace, name string)
 
 	// healthWaits are the runs parked until their objects are ready.
 	healthWaits healthWaits
+	// drift records what each Kustomization applied.
+	drift driftTracker
 }
 
 // Reconcile implements loop.Reconciler.
@@ -130,6 +139,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 	key := obj.Namespace + "/" + obj.Name
 	if obj.DeletionTimestamp != nil {
 		r.healthWaits.drop(key)
+		r.drift.forget(key)
 		return r.finalize(ctx, obj)
 	}
 	if !hasFinalizer(obj) {
@@ -144,6 +154,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 	}
 	if obj.Spec.Suspend {
 		r.healthWaits.drop(key)
+		r.drift.forget(key)
 		return loop.Result{}
 	}
 	requested := obj.Annotations[common.ReconcileRequestAnnotation]
@@ -162,10 +173,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 
 	previousInventory := obj.Status.Inventory
 	var run runResult
-	if w := r.healthWaits.get(key); w != nil && w.current(obj, r.sourceRevisionOf(obj)) {
+	if w := r.healthWaits.get(key); w != nil && w.current(obj, r.sourceRevisionOf(obj)) && !r.drift.drifted(key) {
 		run = r.finishRun(obj, w, r.continueHealth(ctx, obj, w))
 	} else {
 		r.healthWaits.drop(key)
+		if r.unchanged(ctx, obj) {
+			// Idle: the status stays exactly as it is.
+			return loop.Result{RequeueAfter: interval}
+		}
+		// Until this run has applied, what the last one did is no trigger.
+		r.drift.forget(key)
 		// Every run has a deadline: spec.timeout, or the interval.
 		timeout := r.timeout(obj)
 		runCtx, cancel := context.WithTimeout(ctx, timeout)
@@ -206,6 +223,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 		}
 		return loop.Result{Err: err, RequeueAfter: retry}
 	}
+	if run.inputs != nil {
+		r.drift.complete(key, *run.inputs, statusHash(&obj.Status))
+	}
 	return loop.Result{RequeueAfter: interval}
 }
 
@@ -230,6 +250,7 @@ func keepIgnored(obj *kustomizev1.Kustomization) func(*unstructured.Unstructured
 // Forget drops what the reconciler keeps of a Kustomization that is gone.
 func (r *Reconciler) Forget(namespace, name string) {
 	r.healthWaits.drop(namespace + "/" + name)
+	r.drift.forget(namespace + "/" + name)
 }
 
 // runResult is the outcome of one run: Ready's message on success, the
@@ -239,6 +260,9 @@ type runResult struct {
 	msg, digest string
 	start       time.Time
 	err         error
+	// inputs are what a run that applied was computed from; nil when
+	// unknown.
+	inputs *runInputs
 }
 
 // sourceRevisionOf is the revision of obj's source artifact ("" when it
@@ -278,6 +302,12 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 		return fail("", err)
 	}
 	revision := src.Artifact.Revision
+	// Read before the build: an input that changes during the run makes
+	// the next one a full run.
+	var inputs *runInputs
+	if in, err := r.inputsOf(ctx, obj, src.Artifact); err == nil {
+		inputs = &in
+	}
 	timeout := r.timeout(obj)
 	r.markProgressing(ctx, obj, revision, timeout, newRequest)
 	obj.Status.LastAttemptedRevision = revision
@@ -324,12 +354,14 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 		}
 	}
 	r.changeEvent(obj, revision, changes)
+	refs := healthRefs(obj, newInventory)
+	r.recordApply(ctx, obj, changes, newInventory, refs)
 
 	w := &healthWait{
 		generation: obj.Generation, revision: revision, requestedAt: obj.Annotations[common.ReconcileRequestAnnotation],
-		mgr: mgr, refs: healthRefs(obj, newInventory), inventory: newInventory, digest: digest,
+		mgr: mgr, refs: refs, inventory: newInventory, digest: digest,
 		originRevision: src.Artifact.Metadata["org.opencontainers.image.revision"],
-		start:          start, timeout: timeout,
+		start:          start, timeout: timeout, inputs: inputs,
 	}
 	return r.finishRun(obj, w, r.startHealth(ctx, obj, w))
 }
@@ -337,7 +369,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 // finishRun records a run whose health check ended (or is still going,
 // when healthErr is Progressing).
 func (r *Reconciler) finishRun(obj *kustomizev1.Kustomization, w *healthWait, healthErr error) runResult {
-	res := runResult{digest: w.digest, start: w.start, err: healthErr}
+	res := runResult{digest: w.digest, start: w.start, err: healthErr, inputs: w.inputs}
 	if healthErr != nil {
 		return res
 	}

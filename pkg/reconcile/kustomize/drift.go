@@ -1,0 +1,300 @@
+package kustomize
+
+import (
+	"context"
+	"crypto/sha256"
+	"sort"
+	"strings"
+	"sync"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2"
+
+	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/watch"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/ssa"
+)
+
+// Drift is seen, not polled: after an apply, the objects of the inventory
+// are watched by shared metadata informers (package watch), and an update
+// or a deletion that the apply does not explain queues the Kustomization
+// at once. What the informers deliver is only a trigger: an event counts
+// for a Kustomization when the object is in what that Kustomization
+// applied (its record, below) and differs from what the apply left, never
+// because of the object's labels, which anyone who can write the object
+// can forge.
+//
+// The same record lets an interval run that would change nothing skip the
+// build and every write (see idle.go).
+
+// hostCluster is the watch key of the host cluster. Every Kustomization
+// applying to it shares its informers, whatever identity it impersonates:
+// the informers run as the server, only to trigger runs, and the runs
+// apply as the Kustomization's identity.
+const hostCluster = "host"
+
+// AppliedObjects watches applied objects: package watch's Informers.
+type AppliedObjects interface {
+	// Watch makes sure the objects of resource in cluster are watched.
+	Watch(cluster string, cfg *rest.Config, resource schema.GroupVersionResource) error
+	// Get returns an object's metadata as last seen, and whether the
+	// informer of its resource has synced.
+	Get(cluster string, resource schema.GroupVersionResource, namespace, name string) (*metav1.PartialObjectMetadata, bool)
+}
+
+var _ AppliedObjects = (*watch.Informers)(nil)
+
+// objectState is what an apply left of one object, enough to tell a
+// change by someone else from the server's or a controller's own writes.
+type objectState struct {
+	resourceVersion string
+	generation      int64
+	meta            [sha256.Size]byte // labels and annotations
+}
+
+func stateOf(resourceVersion string, generation int64, labels, annotations map[string]string) objectState {
+	return objectState{resourceVersion: resourceVersion, generation: generation, meta: metaHash(labels, annotations)}
+}
+
+func liveStateOf(m *metav1.PartialObjectMetadata) objectState {
+	return stateOf(m.ResourceVersion, m.Generation, m.Labels, m.Annotations)
+}
+
+// matches reports whether live still says what the apply left. The same
+// resourceVersion always does. Otherwise, unless strict, an object whose
+// spec is versioned by metadata.generation matches when its generation,
+// labels and annotations are the same: the change was to its status (a
+// controller's write, not drift). Strict is for objects whose health a
+// run checks, where a new status may change the outcome.
+func (s objectState) matches(live objectState, strict bool) bool {
+	if s.resourceVersion == live.resourceVersion {
+		return true
+	}
+	if strict || s.generation == 0 {
+		return false
+	}
+	return s.generation == live.generation && s.meta == live.meta
+}
+
+// objectKey names a watched object; the version is left out so that two
+// informers of one resource at different versions name the same object.
+type objectKey struct {
+	cluster   string
+	resource  schema.GroupResource
+	namespace string
+	name      string
+}
+
+// trackedObject is one applied object of a record.
+type trackedObject struct {
+	key      objectKey
+	resource schema.GroupVersionResource
+	subject  string
+	state    objectState
+	// strict: its health is checked by the run (spec.wait, healthChecks).
+	strict bool
+}
+
+// applyRecord is what the last apply of a Kustomization left, and once
+// the run ended successfully (complete), what it was computed from.
+type applyRecord struct {
+	cluster string
+	objects []trackedObject // never changed once recorded
+
+	// drifted: an applied object changed since; the next run is a full one.
+	drifted bool
+	// complete: the run succeeded (health included) with inputs and left
+	// a status hashing to status.
+	complete bool
+	inputs   runInputs
+	status   [sha256.Size]byte
+	// checksOutside: a health check names an object the Kustomization did
+	// not apply, whose changes are not watched; such runs are never skipped.
+	checksOutside bool
+}
+
+// driftTracker holds the records of every Kustomization and which
+// Kustomizations applied each watched object.
+type driftTracker struct {
+	mu      sync.Mutex
+	records map[string]*applyRecord
+	owners  map[objectKey]map[string]int // object → Kustomization → index in its record
+}
+
+// forget drops key's record: its objects no longer trigger runs.
+func (d *driftTracker) forget(key string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.forgetLocked(key)
+}
+
+func (d *driftTracker) forgetLocked(key string) {
+	rec := d.records[key]
+	if rec == nil {
+		return
+	}
+	for _, o := range rec.objects {
+		if set := d.owners[o.key]; set != nil {
+			delete(set, key)
+			if len(set) == 0 {
+				delete(d.owners, o.key)
+			}
+		}
+	}
+	delete(d.records, key)
+}
+
+// applied records what an apply of key to cluster left: every object the
+// server returned (objects skipped by their manifest's policy are not
+// ours to correct). strict names the objects whose health the run checks;
+// checksOutside is set when it checks others too. It returns the
+// resources to watch.
+func (d *driftTracker) applied(key, cluster string, changes []ssa.Change, strict map[string]bool, checksOutside bool) []schema.GroupVersionResource {
+	rec := &applyRecord{cluster: cluster, checksOutside: checksOutside}
+	seen := map[schema.GroupVersionResource]bool{}
+	var resources []schema.GroupVersionResource
+	for _, c := range changes {
+		l := c.Live
+		if l == nil {
+			continue
+		}
+		id, _, err := ssa.ParseRef(ssa.Ref{ID: c.ID, Version: c.Version})
+		if err != nil {
+			continue
+		}
+		ns, name := id.Namespace, id.Name
+		rec.objects = append(rec.objects, trackedObject{
+			key:      objectKey{cluster: cluster, resource: l.Resource.GroupResource(), namespace: ns, name: name},
+			resource: l.Resource,
+			subject:  c.Subject,
+			state:    stateOf(l.ResourceVersion, l.Generation, l.Labels, l.Annotations),
+			strict:   strict[c.ID],
+		})
+		if !seen[l.Resource] {
+			seen[l.Resource] = true
+			resources = append(resources, l.Resource)
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.forgetLocked(key)
+	if d.records == nil {
+		d.records, d.owners = map[string]*applyRecord{}, map[objectKey]map[string]int{}
+	}
+	d.records[key] = rec
+	for i, o := range rec.objects {
+		set := d.owners[o.key]
+		if set == nil {
+			set = map[string]int{}
+			d.owners[o.key] = set
+		}
+		set[key] = i
+	}
+	return resources
+}
+
+// complete marks key's record as the outcome of a successful run from
+// inputs that left a status hashing to status. A record that drifted
+// meanwhile stays incomplete: the next run must correct it.
+func (d *driftTracker) complete(key string, inputs runInputs, status [sha256.Size]byte) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if rec := d.records[key]; rec != nil && !rec.drifted {
+		rec.complete, rec.inputs, rec.status = true, inputs, status
+	}
+}
+
+// drifted reports whether an object key applied changed since.
+func (d *driftTracker) drifted(key string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	rec := d.records[key]
+	return rec != nil && rec.drifted
+}
+
+// snapshot returns a copy of key's record (its objects are shared: they
+// are never changed).
+func (d *driftTracker) snapshot(key string) (applyRecord, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	rec := d.records[key]
+	if rec == nil {
+		return applyRecord{}, false
+	}
+	return *rec, true
+}
+
+// observe takes an informer event and returns the Kustomizations
+// ("namespace/name") whose applied object it changed or deleted; it marks
+// their records drifted.
+func (d *driftTracker) observe(e watch.Event) []string {
+	k := objectKey{cluster: e.Cluster, resource: e.Resource.GroupResource(), namespace: e.Namespace, name: e.Name}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []string
+	for owner, i := range d.owners[k] {
+		rec := d.records[owner]
+		o := rec.objects[i]
+		if e.Object != nil && o.state.matches(liveStateOf(e.Object), false) {
+			continue
+		}
+		rec.drifted, rec.complete = true, false
+		out = append(out, owner)
+		klog.V(1).InfoS("Applied object changed; reconciling", "kustomization", owner, "object", o.subject, "deleted", e.Object == nil)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// metaHash identifies labels and annotations.
+func metaHash(labels, annotations map[string]string) [sha256.Size]byte {
+	h := sha256.New()
+	writeMap(h, "l", labels)
+	writeMap(h, "a", annotations)
+	var out [sha256.Size]byte
+	copy(out[:], h.Sum(nil))
+	return out
+}
+
+// recordApply records what an apply to obj's target left and watches its
+// resources. Only the host cluster is watched.
+func (r *Reconciler) recordApply(ctx context.Context, obj *kustomizev1.Kustomization, changes []ssa.Change, inv *kustomizev1.ResourceInventory, health []ssa.Ref) {
+	if r.Watches == nil || obj.Spec.KubeConfig != nil {
+		return
+	}
+	applied := ownedIDs(inv)
+	strict := map[string]bool{}
+	outside := false
+	for _, ref := range health {
+		strict[ref.ID] = true
+		if !applied[ref.ID] {
+			outside = true
+		}
+	}
+	resources := r.drift.applied(obj.Namespace+"/"+obj.Name, hostCluster, changes, strict, outside)
+	if len(resources) == 0 {
+		return
+	}
+	cfg := rest.CopyConfig(r.Targets.HostConfig)
+	if r.Targets.UserAgent != "" {
+		cfg = rest.AddUserAgent(cfg, r.Targets.UserAgent+"-watch")
+	}
+	for _, gvr := range resources {
+		if err := r.Watches.Watch(hostCluster, cfg, gvr); err != nil {
+			klog.FromContext(ctx).Error(err, "Watching applied objects; drift is corrected at the interval only", "resource", gvr.String())
+		}
+	}
+}
+
+// ObjectChanged takes an event of the shared informers and queues the
+// Kustomizations whose applied object it changed or deleted.
+func (r *Reconciler) ObjectChanged(e watch.Event) {
+	for _, key := range r.drift.observe(e) {
+		if r.Enqueue != nil {
+			ns, name, _ := strings.Cut(key, "/")
+			r.Enqueue(ns, name)
+		}
+	}
+}
