@@ -101,6 +101,7 @@ const (
 	feedFloorRatio = "ours / feed floor"
 	idleWrites     = "idle: writes per app per interval"
 	idleCPU        = "idle: CPU per app per interval, gitops-apiserver + kube-apiserver"
+	driftEdit      = "drift: a manual edit of a managed object reverted after"
 )
 
 // feedFloorMeasures are the feed floor's rows.
@@ -147,6 +148,18 @@ var idleMeasures = []measure{
 		return r.Idle.SettleSeconds, true
 	}},
 	{idleWrites, perApp, idleValue((*idleResult).writes)},
+	{driftEdit, seconds, func(r *runResult) (float64, bool) {
+		if r.Drift == nil {
+			return 0, false
+		}
+		return positive(r.Drift.EditSeconds)
+	}},
+	{"drift: a deleted managed object recreated after", seconds, func(r *runResult) (float64, bool) {
+		if r.Drift == nil {
+			return 0, false
+		}
+		return positive(r.Drift.DeleteSeconds)
+	}},
 	{"idle: kube-apiserver writes per app per interval", perApp, idleValue(func(i *idleResult) float64 { return sum(i.KubeWrites) })},
 	{"idle: Flux object changes per app per interval (watched)", perApp, idleValue(func(i *idleResult) float64 { return sum(i.FluxChanges) })},
 	{"idle: gitops-apiserver write requests per app per interval", perApp, idleValue(func(i *idleResult) float64 { return sum(i.GitOpsWrites) })},
@@ -238,7 +251,7 @@ func summaryNames(workload string) []string {
 		"kube-apiserver peak RSS, phase 1", "409 Conflicts, phase 1",
 	}
 	if workload != workloadHelmRelease {
-		names = append(names, idleWrites, idleCPU)
+		names = append(names, idleWrites, idleCPU, driftEdit)
 	}
 	return names
 }
@@ -248,7 +261,7 @@ func summaryHeader(workload string) []string {
 	h := []string{"ours: all " + kinds(workload).appliers + " Ready", "ours / ref (b)", "ours / feed floor", "ours / ref (a)",
 		"ref (a) 1 kubectl", "ref (b) 8 kubectl", "feed floor", "gitops-apiserver peak RSS", "kube-apiserver peak RSS", "409s (phase 1)"}
 	if workload != workloadHelmRelease {
-		h = append(h, "idle writes / app / interval", "idle CPU / app / interval")
+		h = append(h, "idle writes / app / interval", "idle CPU / app / interval", "edit reverted")
 	}
 	return h
 }

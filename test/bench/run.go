@@ -79,6 +79,8 @@ type runResult struct {
 
 	// Idle is the idle phase, when measured.
 	Idle *idleResult `json:"idle,omitempty"`
+	// Drift is how fast manual changes were reverted after the idle phase.
+	Drift *driftResult `json:"drift,omitempty"`
 
 	// Phase 2: a new commit found by polling (interval 1m), then one
 	// announced by POST /reconcile on every GitRepository.
@@ -163,6 +165,9 @@ func runOnce(ctx context.Context, cfg runConfig) *runResult {
 				cfg.Logf("idle phase: not measured for the HelmRelease workload")
 			case phase1OK:
 				r.idle(ctx)
+				if r.res.Idle != nil && r.res.Idle.WindowSeconds > 0 {
+					r.drift(ctx)
+				}
 			default:
 				r.res.fail("idle phase skipped: phase 1 did not complete")
 			}
