@@ -34,6 +34,11 @@ type Options struct {
 	ArtifactRetention int
 	// Concurrency is the number of workers per kind.
 	Concurrency int
+	// KubeAPIQPS and KubeAPIBurst rate-limit the workers' clients of the
+	// host cluster (Events, Secrets, ConfigMaps, leader election), as
+	// Flux's --kube-api-qps and --kube-api-burst.
+	KubeAPIQPS   float32
+	KubeAPIBurst int
 	// MaxFetchSize caps one fetch, in bytes.
 	MaxFetchSize int64
 	// MaxBuildSize and MaxBuildFiles cap an artifact unpacked in memory for
@@ -73,6 +78,8 @@ func NewOptions() *Options {
 
 		ArtifactRetention:       2,
 		Concurrency:             4,
+		KubeAPIQPS:              50,
+		KubeAPIBurst:            300,
 		MaxFetchSize:            512 << 20,
 		MaxBuildSize:            128 << 20,
 		MaxBuildFiles:           20_000,
@@ -103,6 +110,10 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 		"How many artifacts to keep per source object.")
 	fs.IntVar(&o.Concurrency, "concurrent", o.Concurrency,
 		"Number of objects of each kind reconciled at once.")
+	fs.Float32Var(&o.KubeAPIQPS, "kube-api-qps", o.KubeAPIQPS,
+		"Requests per second the workers' clients of the cluster may send (Events, Secrets, ConfigMaps, the Lease), as Flux's controllers' flag; appliers of Kustomizations and HelmReleases have their own, higher limits.")
+	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", o.KubeAPIBurst,
+		"Burst of --kube-api-qps.")
 	fs.Int64Var(&o.MaxFetchSize, "max-fetch-size", o.MaxFetchSize,
 		"Largest source (in bytes, unpacked) one fetch may produce.")
 	fs.Int64Var(&o.MaxBuildSize, "max-build-size", o.MaxBuildSize,
@@ -150,6 +161,9 @@ func (o *Options) Validate() error {
 	errs = append(errs, o.Recommended.Validate()...)
 	if _, err := netguard.Parse(o.SourceDenyNetworks); err != nil {
 		errs = append(errs, fmt.Errorf("--source-deny-networks: %w", err))
+	}
+	if o.KubeAPIQPS <= 0 || o.KubeAPIBurst < 1 {
+		errs = append(errs, fmt.Errorf("--kube-api-qps %v and --kube-api-burst %d: both must be positive", o.KubeAPIQPS, o.KubeAPIBurst))
 	}
 	if o.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(o.MetricsAddr); err != nil {

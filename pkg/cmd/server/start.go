@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"k8s.io/client-go/rest"
+
 	"github.com/spf13/cobra"
 	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
@@ -127,7 +129,7 @@ func (o *Options) Config() (*apiserver.Config, error) {
 		GenericConfig: gc,
 		ExtraConfig: apiserver.ExtraConfig{Workers: reconcile.Options{
 			Disabled:                 o.DisableWorkers,
-			HostConfig:               gc.ClientConfig,
+			HostConfig:               o.hostConfig(gc.ClientConfig),
 			Store:                    store,
 			TmpDir:                   filepath.Join(o.DataDir, "tmp"),
 			ImageTagDir:              filepath.Join(o.DataDir, "image-tags"),
@@ -153,4 +155,17 @@ func enabledResources() *serverstorage.ResourceConfig {
 	rc := serverstorage.NewResourceConfig()
 	rc.EnableVersions(apiserver.GroupVersions()...)
 	return rc
+}
+
+// hostConfig is the workers' configuration for the host cluster: the
+// server's own, rate-limited by --kube-api-qps and --kube-api-burst
+// instead of client-go's default of 5 requests per second, at which the
+// Events of 1000 Kustomizations took minutes to send.
+func (o *Options) hostConfig(cfg *rest.Config) *rest.Config {
+	if cfg == nil {
+		return nil
+	}
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = o.KubeAPIQPS, o.KubeAPIBurst
+	return cfg
 }
