@@ -203,7 +203,7 @@ func (m *Manager) applyOne(ctx context.Context, t *target, opts ApplyOptions) (a
 	change := changeOf(t.body, ActionSkipped)
 	t.subject = change.Subject // checkScope may have dropped the namespace
 	res, err := m.applyKnown(ctx, mp, t, change, policy, opts)
-	res.change.Live = liveOf(mp.Resource, res.live)
+	res.change.Live = liveOf(mp.Resource, res.live, t.body)
 	return res, err
 }
 

@@ -45,17 +45,37 @@ type Live struct {
 	Resource        schema.GroupVersionResource
 	ResourceVersion string
 	Generation      int64
-	Labels          map[string]string
-	Annotations     map[string]string
+	// Labels and Annotations are the stored values of the labels and
+	// annotations the manifest sets (a key the server lacks is absent);
+	// other keys are other writers' (deployment.kubernetes.io/revision,
+	// kubectl's last-applied-configuration) and left out.
+	Labels      map[string]string
+	Annotations map[string]string
 }
 
-// liveOf records what the server holds of u; nil when u is.
-func liveOf(resource schema.GroupVersionResource, u *unstructured.Unstructured) *Live {
+// liveOf records what the server holds of u, of the metadata applied
+// sets; nil when u is.
+func liveOf(resource schema.GroupVersionResource, u, applied *unstructured.Unstructured) *Live {
 	if u == nil {
 		return nil
 	}
+	var ownLabels, ownAnnotations map[string]string
+	if applied != nil {
+		ownLabels, ownAnnotations = applied.GetLabels(), applied.GetAnnotations()
+	}
 	return &Live{Resource: resource, ResourceVersion: u.GetResourceVersion(), Generation: u.GetGeneration(),
-		Labels: u.GetLabels(), Annotations: u.GetAnnotations()}
+		Labels: OwnValues(u.GetLabels(), ownLabels), Annotations: OwnValues(u.GetAnnotations(), ownAnnotations)}
+}
+
+// OwnValues returns the entries of live whose keys own has.
+func OwnValues(live, own map[string]string) map[string]string {
+	out := make(map[string]string, len(own))
+	for k := range own {
+		if v, ok := live[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // Ref names an object the way a Flux inventory entry does.

@@ -58,8 +58,11 @@ func stateOf(resourceVersion string, generation int64, labels, annotations map[s
 	return objectState{resourceVersion: resourceVersion, generation: generation, meta: metaHash(labels, annotations)}
 }
 
-func liveStateOf(m *metav1.PartialObjectMetadata) objectState {
-	return stateOf(m.ResourceVersion, m.Generation, m.Labels, m.Annotations)
+// liveStateOf is the state of m as o's record sees it: of its labels and
+// annotations, only those the apply set (others belong to other writers,
+// e.g. the deployment controller's revision annotation).
+func liveStateOf(m *metav1.PartialObjectMetadata, o trackedObject) objectState {
+	return stateOf(m.ResourceVersion, m.Generation, ssa.OwnValues(m.Labels, o.ownLabels), ssa.OwnValues(m.Annotations, o.ownAnnotations))
 }
 
 // matches reports whether live still says what the apply left. The same
@@ -95,6 +98,8 @@ type trackedObject struct {
 	state    objectState
 	// strict: its health is checked by the run (spec.wait, healthChecks).
 	strict bool
+	// ownLabels and ownAnnotations hold the keys the apply set.
+	ownLabels, ownAnnotations map[string]string
 }
 
 // applyRecord is what the last apply of a Kustomization left, and once
@@ -171,6 +176,9 @@ func (d *driftTracker) applied(key, cluster string, changes []ssa.Change, strict
 			subject:  c.Subject,
 			state:    stateOf(l.ResourceVersion, l.Generation, l.Labels, l.Annotations),
 			strict:   strict[c.ID],
+			// The keys the apply set, as they are now: a key dropped by
+			// someone else is then missing from the live state.
+			ownLabels: l.Labels, ownAnnotations: l.Annotations,
 		})
 		if !seen[l.Resource] {
 			seen[l.Resource] = true
@@ -237,7 +245,7 @@ func (d *driftTracker) observe(e watch.Event) []string {
 	for owner, i := range d.owners[k] {
 		rec := d.records[owner]
 		o := rec.objects[i]
-		if e.Object != nil && o.state.matches(liveStateOf(e.Object), false) {
+		if e.Object != nil && o.state.matches(liveStateOf(e.Object, o), false) {
 			continue
 		}
 		rec.drifted, rec.complete = true, false

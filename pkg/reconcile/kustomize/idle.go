@@ -172,7 +172,7 @@ func (r *Reconciler) liveChanged(rec applyRecord) string {
 			return "the informer of " + o.resource.String() + " has not synced"
 		case live == nil:
 			return o.subject + " is gone"
-		case !o.state.matches(liveStateOf(live), o.strict):
+		case !o.state.matches(liveStateOf(live, o), o.strict):
 			return o.subject + " changed"
 		}
 	}

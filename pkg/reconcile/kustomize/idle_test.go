@@ -134,9 +134,9 @@ func TestUnchanged_SkipsOnlyWhenNothingChanged(t *testing.T) {
 			d := s.cache.objs["deployments/apps/web"]
 			d.ResourceVersion, d.Generation = "20", 3
 		}},
-		{name: "the Deployment was annotated", change: func(s *idleSetup) {
+		{name: "the Deployment's label the apply set was changed", change: func(s *idleSetup) {
 			d := s.cache.objs["deployments/apps/web"]
-			d.ResourceVersion, d.Annotations = "20", map[string]string{"edited": "yes"}
+			d.ResourceVersion, d.Labels = "20", map[string]string{"kustomize.toolkit.fluxcd.io/name": "other", "kustomize.toolkit.fluxcd.io/namespace": "apps"}
 		}},
 		{name: "the ConfigMap was deleted", change: func(s *idleSetup) {
 			delete(s.cache.objs, "configmaps/apps/web-config")
@@ -273,5 +273,33 @@ func TestObjectState_Matches(t *testing.T) {
 	noGeneration := stateOf("5", 0, nil, nil)
 	if noGeneration.matches(stateOf("6", 0, nil, nil), false) {
 		t.Error("an object without generation (a ConfigMap) matched at another resourceVersion")
+	}
+}
+
+// The deployment controller annotates every Deployment it syncs
+// (deployment.kubernetes.io/revision) without changing its generation:
+// not drift, or each new Deployment costs a second run (and a 409, since
+// its resourceVersion moved). A label or annotation the apply set, changed
+// or removed, is drift.
+func TestLiveState_OnlyTheKeysTheApplySetCount(t *testing.T) {
+	own := trackedObject{ownLabels: map[string]string{"app": "web"}, ownAnnotations: map[string]string{"team": "a"}}
+	own.state = stateOf("5", 1, own.ownLabels, own.ownAnnotations)
+	live := func(labels, annotations map[string]string) *metav1.PartialObjectMetadata {
+		return &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{ResourceVersion: "6", Generation: 1, Labels: labels, Annotations: annotations}}
+	}
+	tests := []struct {
+		name string
+		live *metav1.PartialObjectMetadata
+		want bool
+	}{
+		{"another writer's annotation", live(map[string]string{"app": "web"}, map[string]string{"team": "a", "deployment.kubernetes.io/revision": "1"}), true},
+		{"another writer's label", live(map[string]string{"app": "web", "extra": "x"}, map[string]string{"team": "a"}), true},
+		{"our annotation changed", live(map[string]string{"app": "web"}, map[string]string{"team": "b"}), false},
+		{"our label removed", live(nil, map[string]string{"team": "a"}), false},
+	}
+	for _, tt := range tests {
+		if got := own.state.matches(liveStateOf(tt.live, own), false); got != tt.want {
+			t.Errorf("%s: matches = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }
