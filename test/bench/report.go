@@ -148,13 +148,13 @@ var idleMeasures = []measure{
 		return r.Idle.SettleSeconds, true
 	}},
 	{idleWrites, perApp, idleValue((*idleResult).writes)},
-	{driftEdit, seconds, func(r *runResult) (float64, bool) {
+	{driftEdit, millis, func(r *runResult) (float64, bool) {
 		if r.Drift == nil {
 			return 0, false
 		}
 		return positive(r.Drift.EditSeconds)
 	}},
-	{"drift: a deleted managed object recreated after", seconds, func(r *runResult) (float64, bool) {
+	{"drift: a deleted managed object recreated after", millis, func(r *runResult) (float64, bool) {
 		if r.Drift == nil {
 			return 0, false
 		}
