@@ -58,6 +58,11 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *helmv2.HelmRelease) (st
 	st.LastAttemptedRevisionDigest = src.artifact.Digest
 	st.LastAttemptedConfigDigest = configDigest(values)
 	msg, err := run.converge(ctx)
+	if r.Clusters != nil && len(ch.CRDObjects()) > 0 {
+		// The chart may have installed or changed kinds: the cluster's
+		// discovery, mapper and capabilities are read again.
+		r.Clusters.Invalidate(run.target.Key)
+	}
 	run.recordHistory()
 	return msg, err
 }
@@ -72,6 +77,18 @@ func (r *Reconciler) newRun(ctx context.Context, obj *helmv2.HelmRelease, ch *ch
 	cfg, err := r.configuration(t, obj, logHandler{log})
 	if err != nil {
 		return nil, loop.Failf(helm.InitFailedReason, "failed to prepare Helm for the target cluster: %v", err)
+	}
+	switch {
+	case r.configure != nil || r.Clusters == nil:
+	case len(ch.CRDObjects()) > 0:
+		// Helm reads discovery itself, after installing the CRDs, so the
+		// templates see them; the cluster's cache is dropped after the run.
+	default:
+		caps, err := r.Clusters.Capabilities(t.Key, t.Config)
+		if err != nil {
+			return nil, loop.Failf(helm.InitFailedReason, "failed to read the target cluster's capabilities: %v", err)
+		}
+		cfg.Capabilities = caps
 	}
 	return &releaseRun{r: r, obj: obj, cfg: cfg, target: t, chart: ch, values: values, name: releaseName(obj)}, nil
 }
