@@ -41,6 +41,13 @@ type ApplyOptions struct {
 	// without reading it first: most likely it does not exist yet, and a
 	// 201 says so. When it did exist it is reported configured.
 	Owned map[string]bool
+	// Current, when set, may name a newer resourceVersion of an object
+	// the Manager last saw at seen, when the caller knows (from a watch)
+	// that what changed since is not the applied content: a controller's
+	// status write, another writer's annotation. The apply then carries it
+	// as its precondition instead of meeting a 409 and reading the object
+	// first. "" keeps seen.
+	Current func(resource schema.GroupVersionResource, namespace, name, seen string) string
 }
 
 func (o ApplyOptions) withDefaults() ApplyOptions {
@@ -220,6 +227,11 @@ func (m *Manager) applyKnown(ctx context.Context, mp *meta.RESTMapping, t *targe
 		mustRead = false
 	}
 	rv, before, haveBefore := seen.resourceVersion, seen.content, known
+	if !mustRead && rv != "" && opts.Current != nil {
+		if current := opts.Current(mp.Resource, t.body.GetNamespace(), t.body.GetName(), rv); current != "" {
+			rv = current
+		}
+	}
 	for conflicts := 0; ; conflicts++ {
 		if mustRead {
 			live, err := m.get(ctx, mp, t.body.GetNamespace(), t.body.GetName())

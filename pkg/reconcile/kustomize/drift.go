@@ -306,3 +306,37 @@ func (r *Reconciler) ObjectChanged(e watch.Event) {
 		}
 	}
 }
+
+// currentVersion returns, for ssa.ApplyOptions.Current, the watched
+// resourceVersion of an object obj applied at seen when the object has
+// changed since only where its apply did not write (its status, another
+// writer's labels or annotations: the same generation and applied
+// metadata). Without it a Deployment's re-apply meets a 409 once the
+// deployment controller has written its status, and costs a read and a
+// second apply. Nil for remote clusters, which are not watched.
+func (r *Reconciler) currentVersion(obj *kustomizev1.Kustomization) func(schema.GroupVersionResource, string, string, string) string {
+	if r.Watches == nil || obj.Spec.KubeConfig != nil {
+		return nil
+	}
+	rec, ok := r.drift.snapshot(obj.Namespace + "/" + obj.Name)
+	if !ok {
+		return nil
+	}
+	return func(resource schema.GroupVersionResource, namespace, name, seen string) string {
+		for _, o := range rec.objects {
+			if o.key.resource != resource.GroupResource() || o.key.namespace != namespace || o.key.name != name ||
+				o.state.resourceVersion != seen {
+				continue
+			}
+			live, synced := r.Watches.Get(hostCluster, o.resource, namespace, name)
+			if !synced || live == nil || live.ResourceVersion == seen {
+				return ""
+			}
+			if o.state.generation != 0 && o.state.matches(liveStateOf(live, o), false) {
+				return live.ResourceVersion
+			}
+			return ""
+		}
+		return ""
+	}
+}

@@ -303,3 +303,52 @@ func TestLiveState_OnlyTheKeysTheApplySetCount(t *testing.T) {
 		}
 	}
 }
+
+// A re-apply of a Deployment whose status the deployment controller wrote
+// since carries the watched resourceVersion as its precondition, instead
+// of meeting a 409 and reading the object; anything else keeps the one
+// the apply left.
+func TestCurrentVersion_OnlyForChangesTheApplyDidNotWrite(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(s *idleSetup)
+		seen   string
+		want   string
+	}{
+		{name: "status written", change: func(s *idleSetup) { s.cache.objs["deployments/apps/web"].ResourceVersion = "20" }, seen: "11", want: "20"},
+		{name: "unchanged", change: func(*idleSetup) {}, seen: "11", want: ""},
+		{name: "spec changed", change: func(s *idleSetup) {
+			d := s.cache.objs["deployments/apps/web"]
+			d.ResourceVersion, d.Generation = "20", 3
+		}, seen: "11", want: ""},
+		{name: "an applied label changed", change: func(s *idleSetup) {
+			d := s.cache.objs["deployments/apps/web"]
+			d.ResourceVersion, d.Labels = "20", map[string]string{"kustomize.toolkit.fluxcd.io/name": "other"}
+		}, seen: "11", want: ""},
+		{name: "the apply saw another version", change: func(s *idleSetup) { s.cache.objs["deployments/apps/web"].ResourceVersion = "20" }, seen: "9", want: ""},
+		{name: "informers not synced", change: func(s *idleSetup) {
+			s.cache.objs["deployments/apps/web"].ResourceVersion = "20"
+			s.cache.unsynced = true
+		}, seen: "11", want: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newIdleSetup(t, nil)
+			tt.change(s)
+			current := s.r.currentVersion(s.obj)
+			if current == nil {
+				t.Fatal("no currentVersion for a watched Kustomization")
+			}
+			if got := current(deployments, "apps", "web", tt.seen); got != tt.want {
+				t.Errorf("current = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	// A ConfigMap has no generation: any new resourceVersion may be an
+	// edit of its data.
+	s := newIdleSetup(t, nil)
+	s.cache.objs["configmaps/apps/web-config"].ResourceVersion = "30"
+	if got := s.r.currentVersion(s.obj)(configMaps, "apps", "web-config", "10"); got != "" {
+		t.Errorf("a ConfigMap's new resourceVersion was taken: %q", got)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/klog/v2"
@@ -181,12 +182,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 			// Idle: the status stays exactly as it is.
 			return loop.Result{RequeueAfter: interval}
 		}
+		// Taken before the record is dropped: what the last apply left.
+		current := r.currentVersion(obj)
 		// Until this run has applied, what the last one did is no trigger.
 		r.drift.forget(key)
 		// Every run has a deadline: spec.timeout, or the interval.
 		timeout := r.timeout(obj)
 		runCtx, cancel := context.WithTimeout(ctx, timeout)
-		run = r.reconcile(runCtx, obj, newRequest)
+		run = r.reconcile(runCtx, obj, newRequest, current)
 		if outcome, reason := loop.Classify(run.err, kustomize.ReconciliationFailedReason); outcome == loop.Failed && runCtx.Err() != nil && ctx.Err() == nil {
 			run.err = loop.Failf(reason, "reconciliation did not finish within its timeout of %s: %v", timeout, run.err)
 		}
@@ -277,7 +280,9 @@ func (r *Reconciler) sourceRevisionOf(obj *kustomizev1.Kustomization) string {
 }
 
 // reconcile does one run: build, apply, prune, and start the health check.
-func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomization, newRequest bool) (res runResult) {
+// current (ssa.ApplyOptions.Current) may be nil.
+func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomization, newRequest bool,
+	current func(schema.GroupVersionResource, string, string, string) string) (res runResult) {
 	start := time.Now()
 	fail := func(digest string, err error) runResult { return runResult{digest: digest, start: start, err: err} }
 	// No value decrypted for this run may reach a status, an event or a
@@ -332,6 +337,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 		DryRunFirst: hasInventory(obj) && digest != lastAppliedDigest(&obj.Status),
 		Owned:       ownedIDs(obj.Status.Inventory),
 		Keep:        keepIgnored(obj),
+		Current:     current,
 	})
 	newInventory := inventoryOf(changes)
 	oldInventory := obj.Status.Inventory
