@@ -2,7 +2,6 @@ package helm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -19,8 +18,8 @@ import (
 	helmv2 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/helm/v2"
 	sourcev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/source/v1"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
-	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/source"
 )
 
 // Labels Flux puts on the HelmChart it makes for a HelmRelease.
@@ -67,19 +66,8 @@ func (r *Reconciler) loadChart(ctx context.Context, obj *helmv2.HelmRelease) (*c
 func (r *Reconciler) openChart(ctx context.Context, src chartSource) (io.ReadCloser, error) {
 	key := artifact.Key{Kind: src.kind, Namespace: src.namespace, Name: src.name}
 	if src.kind == helm.ExternalArtifactKind && artifact.IsRemoteURL(src.artifact.URL) {
-		if r.Fetcher == nil {
-			return nil, loop.Stallf(helm.ArtifactFailedReason, "the chart of %s is published at %s, and this server fetches no artifacts over HTTP", src, src.artifact.URL)
-		}
-		rc, err := r.Fetcher.Open(ctx, key, src.artifact.URL, src.artifact.Digest)
-		switch {
-		case errors.Is(err, artifact.ErrTooLarge):
-			return nil, loop.Stallf(helm.ArtifactFailedReason, "failed to fetch the chart of %s: %v (the server's --max-fetch-size)", src, err)
-		case errors.Is(err, netguard.ErrRefused):
-			return nil, loop.Stallf(helm.ArtifactFailedReason, "failed to fetch the chart of %s: %v (the server's --source-deny-networks)", src, err)
-		case err != nil:
-			return nil, loop.Failf(helm.ArtifactFailedReason, "failed to fetch the chart of %s: %v", src, err)
-		}
-		return rc, nil
+		return source.OpenExternal(ctx, r.Fetcher, key, src.artifact.URL, src.artifact.Digest,
+			helm.ArtifactFailedReason, fmt.Sprintf("the chart of %s", src))
 	}
 	rc, _, err := r.Store.OpenFor(key, src.artifact.Path)
 	if err != nil {

@@ -2,7 +2,6 @@ package kustomize
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -13,8 +12,8 @@ import (
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize"
 	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/artifact"
-	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/source"
 )
 
 // source returns the source with its artifact, or the error to report. An
@@ -59,31 +58,12 @@ func (r *Reconciler) source(obj *kustomizev1.Kustomization) (*Source, artifact.K
 // checks the digest when read to the end.
 func (r *Reconciler) openArtifact(ctx context.Context, key artifact.Key, a *common.Artifact) (io.ReadCloser, error) {
 	if key.Kind == kustomize.ExternalArtifactKind && artifact.IsRemoteURL(a.URL) {
-		if r.Fetcher == nil {
-			return nil, loop.Stallf(kustomize.ArtifactFailedReason, "the artifact of %s is published at %s, and this server fetches no artifacts over HTTP", key, a.URL)
-		}
-		rc, err := r.Fetcher.Open(ctx, key, a.URL, a.Digest)
-		if err != nil {
-			return nil, fetchError(key, err)
-		}
-		return rc, nil
+		return source.OpenExternal(ctx, r.Fetcher, key, a.URL, a.Digest, kustomize.ArtifactFailedReason,
+			fmt.Sprintf("the artifact of %s", key))
 	}
 	rc, _, err := r.Store.OpenFor(key, a.Path)
 	if err != nil {
 		return nil, loop.Failf(kustomize.ArtifactFailedReason, "failed to open the artifact of %s: %v", key, err)
 	}
 	return rc, nil
-}
-
-// fetchError reports a failed download of an external artifact. What the
-// server's limits refuse stalls until the artifact changes; the rest
-// (unreachable, a digest mismatch) is retried.
-func fetchError(key artifact.Key, err error) error {
-	switch {
-	case errors.Is(err, artifact.ErrTooLarge):
-		return loop.Stallf(kustomize.ArtifactFailedReason, "failed to fetch the artifact of %s: %v (the server's --max-fetch-size)", key, err)
-	case errors.Is(err, netguard.ErrRefused):
-		return loop.Stallf(kustomize.ArtifactFailedReason, "failed to fetch the artifact of %s: %v (the server's --source-deny-networks)", key, err)
-	}
-	return loop.Failf(kustomize.ArtifactFailedReason, "failed to fetch the artifact of %s: %v", key, err)
 }
