@@ -16,14 +16,7 @@ import (
 func runDeployed(root, dir, binDir, image string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	for _, p := range []*string{&root, &dir, &binDir} {
-		abs, err := filepath.Abs(*p)
-		if err != nil {
-			return err
-		}
-		*p = abs
-	}
-	if err := os.RemoveAll(dir); err != nil {
+	if err := freshDirs(&root, &dir, &binDir); err != nil {
 		return err
 	}
 	logf := func(format string, args ...interface{}) { fmt.Printf("local-up: "+format+"\n", args...) }
@@ -50,11 +43,5 @@ Generated files are in %s/deploy, logs in %s. In another shell, try:
 
 Press Ctrl-C to stop everything.
 `, framework.NodeName, dir, dir, rel, framework.DeployNamespace)
-	select {
-	case <-ctx.Done():
-		fmt.Println("\nlocal-up: stopping")
-	case why := <-cp.Done():
-		return fmt.Errorf("%s", why)
-	}
-	return nil
+	return untilStopped(ctx, cp)
 }

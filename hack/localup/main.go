@@ -51,15 +51,7 @@ func main() {
 func run(root, dir, binDir string, gitopsArgs []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	for _, p := range []*string{&root, &dir, &binDir} {
-		abs, err := filepath.Abs(*p)
-		if err != nil {
-			return err
-		}
-		*p = abs
-	}
-	// A fresh control plane each time: certificates and ports change.
-	if err := os.RemoveAll(dir); err != nil {
+	if err := freshDirs(&root, &dir, &binDir); err != nil {
 		return err
 	}
 	cp, err := framework.Start(ctx, framework.Options{
@@ -89,6 +81,24 @@ there), Flux's event ingest API at http://%s. In another shell, try:
 
 Press Ctrl-C to stop everything.
 `, dir, "http://"+cp.ReceiverAddress(), cp.EventsAddress(), rel)
+	return untilStopped(ctx, cp)
+}
+
+// freshDirs makes the paths absolute and empties dir: a fresh control
+// plane each time, since certificates and ports change.
+func freshDirs(root, dir, binDir *string) error {
+	for _, p := range []*string{root, dir, binDir} {
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return err
+		}
+		*p = abs
+	}
+	return os.RemoveAll(*dir)
+}
+
+// untilStopped waits for Ctrl-C, or returns why a process of cp ended.
+func untilStopped(ctx context.Context, cp *framework.ControlPlane) error {
 	select {
 	case <-ctx.Done():
 		fmt.Println("\nlocal-up: stopping")
