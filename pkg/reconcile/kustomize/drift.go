@@ -322,20 +322,22 @@ func (r *Reconciler) currentVersion(obj *kustomizev1.Kustomization) func(schema.
 	if !ok {
 		return nil
 	}
+	// Indexed once per run: the apply asks for every object it sends.
+	byKey := make(map[objectKey]trackedObject, len(rec.objects))
+	for _, o := range rec.objects {
+		byKey[o.key] = o
+	}
 	return func(resource schema.GroupVersionResource, namespace, name, seen string) string {
-		for _, o := range rec.objects {
-			if o.key.resource != resource.GroupResource() || o.key.namespace != namespace || o.key.name != name ||
-				o.state.resourceVersion != seen {
-				continue
-			}
-			live, synced := r.Watches.Get(hostCluster, o.resource, namespace, name)
-			if !synced || live == nil || live.ResourceVersion == seen {
-				return ""
-			}
-			if o.state.generation != 0 && o.state.matches(liveStateOf(live, o), false) {
-				return live.ResourceVersion
-			}
+		o, ok := byKey[objectKey{cluster: hostCluster, resource: resource.GroupResource(), namespace: namespace, name: name}]
+		if !ok || o.state.resourceVersion != seen {
 			return ""
+		}
+		live, synced := r.Watches.Get(hostCluster, o.resource, namespace, name)
+		if !synced || live == nil || live.ResourceVersion == seen {
+			return ""
+		}
+		if o.state.generation != 0 && o.state.matches(liveStateOf(live, o), false) {
+			return live.ResourceVersion
 		}
 		return ""
 	}
