@@ -1,8 +1,12 @@
 package e2e
 
 import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -130,6 +134,46 @@ func releaseSecrets(t *testing.T, ns, name string) string {
 		`jsonpath={range .items[*]}{.metadata.name}={.metadata.labels.status}{"\n"}{end}`)
 }
 
+// rollbackManifest returns the manifest of the release revision a
+// rollback made (its description starts with "Rollback"), read from the
+// release Secrets listed in secrets (name=status lines).
+func rollbackManifest(t *testing.T, ns, secrets string) (string, bool) {
+	t.Helper()
+	for _, line := range strings.Split(strings.TrimSpace(secrets), "\n") {
+		name, _, _ := strings.Cut(line, "=")
+		data := kubectl(t, "get", "secret", name, "-n", ns, "-o", "jsonpath={.data.release}")
+		once, err := base64.StdEncoding.DecodeString(data)
+		if err != nil {
+			t.Fatalf("Secret %s: %v", name, err)
+		}
+		gz, err := base64.StdEncoding.DecodeString(string(once))
+		if err != nil {
+			t.Fatalf("Secret %s: %v", name, err)
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(gz))
+		if err != nil {
+			t.Fatalf("Secret %s: %v", name, err)
+		}
+		raw, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatalf("Secret %s: %v", name, err)
+		}
+		var rel struct {
+			Info struct {
+				Description string `json:"description"`
+			} `json:"info"`
+			Manifest string `json:"manifest"`
+		}
+		if err := json.Unmarshal(raw, &rel); err != nil {
+			t.Fatalf("Secret %s: %v", name, err)
+		}
+		if strings.HasPrefix(rel.Info.Description, "Rollback") {
+			return rel.Manifest, true
+		}
+	}
+	return "", false
+}
+
 // TestHelmRelease_InstallUpgradeTestRollbackUninstall follows a release
 // through its life on the local cluster: install with tests from a
 // repository that needs credentials, an upgrade on a values change
@@ -205,24 +249,38 @@ func TestHelmRelease_InstallUpgradeTestRollbackUninstall(t *testing.T) {
 	t.Run("a failing upgrade is rolled back", func(t *testing.T) {
 		kubectl(t, "patch", "helmrelease", "web", "-n", ns, "--type=merge", "-p",
 			`{"spec":{"timeout":"5s","upgrade":{"remediation":{"retries":1}},"values":{"nodeSelector":{"disktype":"none-has-this"}}}}`)
-		obj := waitForObject(t, "helmreleases", ns, "web", 120*time.Second, "rolled back", func(o map[string]interface{}) bool {
-			s, reason, _ := condition(o, "Remediated")
-			return s == "True" && reason == "RollbackSucceeded"
-		})
-		_, _, msg := condition(obj, "Released")
-		t.Logf("Released: %s", msg)
-		secrets := releaseSecrets(t, ns, "web")
-		if !strings.Contains(secrets, "=failed") || !strings.Contains(secrets, "=deployed") {
-			t.Errorf("release Secrets after the rollback:\n%s", secrets)
-		}
-		if got := jsonpath(t, "deployment", ns, "web", "{.spec.template.spec.nodeSelector}"); got != "" {
-			t.Errorf("the rollback left nodeSelector %s", got)
-		}
-		// The retry fails too: retries exhausted, the release stalls.
-		waitForObject(t, "helmreleases", ns, "web", 120*time.Second, "stalled", func(o map[string]interface{}) bool {
+		// With retries 1 the worker retries at once after the rollback, so
+		// the live Deployment and the Remediated condition may already show
+		// the retry: the rollback is checked in what it left, its event and
+		// its release revision, once the retry has failed too and the
+		// release stalls (retries exhausted).
+		obj := waitForObject(t, "helmreleases", ns, "web", 120*time.Second, "stalled", func(o map[string]interface{}) bool {
 			s, _, _ := condition(o, "Stalled")
 			return s == "True"
 		})
+		_, _, msg := condition(obj, "Released")
+		t.Logf("Released: %s", msg)
+		if out := kubectl(t, "get", "events", "-n", ns, "--field-selector", "involvedObject.name=web,reason=RollbackSucceeded", "-o", "name"); strings.TrimSpace(out) == "" {
+			t.Error("no RollbackSucceeded event for the HelmRelease")
+		}
+		secrets := releaseSecrets(t, ns, "web")
+		if !strings.Contains(secrets, "=failed") {
+			t.Errorf("release Secrets after the rollback:\n%s", secrets)
+		}
+		manifest, ok := rollbackManifest(t, ns, secrets)
+		switch {
+		case !ok:
+			t.Errorf("no rollback revision among the release Secrets:\n%s", secrets)
+		case strings.Contains(manifest, "none-has-this"):
+			t.Errorf("the rollback released the failing nodeSelector:\n%s", manifest)
+		case !strings.Contains(manifest, "kind: Deployment"):
+			t.Errorf("the rollback revision has no Deployment:\n%s", manifest)
+		}
+		// The failed retry is remediated like the first failure: the last
+		// revision is a rollback, and the Deployment is back as it was.
+		if got := jsonpath(t, "deployment", ns, "web", "{.spec.template.spec.nodeSelector}"); got != "" {
+			t.Errorf("the rollback left nodeSelector %s", got)
+		}
 	})
 
 	t.Run("deleting the HelmRelease uninstalls", func(t *testing.T) {
