@@ -3,6 +3,7 @@ package kustomize
 import (
 	"context"
 	"crypto/sha256"
+	"net"
 	"sort"
 	"strings"
 	"sync"
@@ -13,6 +14,8 @@ import (
 	"k8s.io/klog/v2"
 
 	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/target"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/watch"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/ssa"
 )
@@ -32,15 +35,22 @@ import (
 // hostCluster is the watch key of the host cluster. Every Kustomization
 // applying to it shares its informers, whatever identity it impersonates:
 // the informers run as the server, only to trigger runs, and the runs
-// apply as the Kustomization's identity.
+// apply as the Kustomization's identity. A remote cluster
+// (spec.kubeConfig) is watched as the identity the Kustomization applies
+// with there, under the target's key (its kubeconfig Secret, that
+// Secret's resourceVersion and the impersonated account), so only
+// Kustomizations holding the same credentials share those informers.
 const hostCluster = "host"
 
 // AppliedObjects watches applied objects: package watch's Informers.
 type AppliedObjects interface {
-	// Watch makes sure the objects of resource in cluster are watched.
-	Watch(cluster string, cfg *rest.Config, resource schema.GroupVersionResource) error
-	// Get returns an object's metadata as last seen, and whether the
-	// informer of its resource has synced.
+	// Use makes sure what owner applied to cluster is watched, in place of
+	// what it needed before.
+	Use(owner, cluster string, cfg *rest.Config, objects []watch.Object) error
+	// Release drops what owner needed.
+	Release(owner string)
+	// Get returns an object's metadata as last seen, and whether an
+	// informer covering it has synced.
 	Get(cluster string, resource schema.GroupVersionResource, namespace, name string) (*metav1.PartialObjectMetadata, bool)
 }
 
@@ -154,12 +164,12 @@ func (d *driftTracker) forgetLocked(key string) {
 // applied records what an apply of key to cluster left: every object the
 // server returned (objects skipped by their manifest's policy are not
 // ours to correct). strict names the objects whose health the run checks;
-// checksOutside is set when it checks others too. It returns the
-// resources to watch.
-func (d *driftTracker) applied(key, cluster string, changes []ssa.Change, strict map[string]bool, checksOutside bool) []schema.GroupVersionResource {
+// checksOutside is set when it checks others too. It returns what to
+// watch.
+func (d *driftTracker) applied(key, cluster string, changes []ssa.Change, strict map[string]bool, checksOutside bool) []watch.Object {
 	rec := &applyRecord{cluster: cluster, checksOutside: checksOutside}
-	seen := map[schema.GroupVersionResource]bool{}
-	var resources []schema.GroupVersionResource
+	seen := map[watch.Object]bool{}
+	var watched []watch.Object
 	for _, c := range changes {
 		l := c.Live
 		if l == nil {
@@ -180,9 +190,9 @@ func (d *driftTracker) applied(key, cluster string, changes []ssa.Change, strict
 			// someone else is then missing from the live state.
 			ownLabels: l.Labels, ownAnnotations: l.Annotations,
 		})
-		if !seen[l.Resource] {
-			seen[l.Resource] = true
-			resources = append(resources, l.Resource)
+		if w := (watch.Object{Resource: l.Resource, Namespace: ns}); !seen[w] {
+			seen[w] = true
+			watched = append(watched, w)
 		}
 	}
 	d.mu.Lock()
@@ -200,7 +210,7 @@ func (d *driftTracker) applied(key, cluster string, changes []ssa.Change, strict
 		}
 		set[key] = i
 	}
-	return resources
+	return watched
 }
 
 // complete marks key's record as the outcome of a successful run from
@@ -266,10 +276,46 @@ func metaHash(labels, annotations map[string]string) [sha256.Size]byte {
 	return out
 }
 
-// recordApply records what an apply to obj's target left and watches its
-// resources. Only the host cluster is watched.
+// watchTarget returns the watch key of obj's target cluster and a
+// config reaching it as the identity its informers run as.
+func (r *Reconciler) watchTarget(ctx context.Context, obj *kustomizev1.Kustomization) (string, *rest.Config, error) {
+	if obj.Spec.KubeConfig == nil {
+		cfg := rest.CopyConfig(r.Targets.HostConfig)
+		if r.Targets.UserAgent != "" {
+			cfg = rest.AddUserAgent(cfg, r.Targets.UserAgent+"-watch")
+		}
+		return hostCluster, cfg, nil
+	}
+	t, err := r.Targets.For(ctx, target.Ref{Namespace: obj.Namespace, KubeConfig: obj.Spec.KubeConfig, ServiceAccountName: obj.Spec.ServiceAccountName})
+	if err != nil {
+		return "", nil, err
+	}
+	cfg := rest.CopyConfig(t.Config)
+	if r.Targets.UserAgent != "" {
+		cfg = rest.AddUserAgent(cfg, r.Targets.UserAgent+"-watch")
+	}
+	// The informers dial with their own context, not a run's: the
+	// tenant's address is checked against --source-deny-networks all the
+	// same.
+	guard := r.Guard
+	cfg.Dial = func(ctx context.Context, network, address string) (net.Conn, error) {
+		return netguard.DialContext(netguard.WithContext(ctx, guard), network, address)
+	}
+	return t.Key, cfg, nil
+}
+
+// recordApply records what an apply to obj's target left and watches it.
 func (r *Reconciler) recordApply(ctx context.Context, obj *kustomizev1.Kustomization, changes []ssa.Change, inv *kustomizev1.ResourceInventory, health []ssa.Ref) {
-	if r.Watches == nil || obj.Spec.KubeConfig != nil {
+	if r.Watches == nil {
+		return
+	}
+	key := obj.Namespace + "/" + obj.Name
+	cluster, cfg, err := r.watchTarget(ctx, obj)
+	if err != nil {
+		// The apply just reached it; this cannot fail but for a race
+		// with the kubeconfig Secret. Unrecorded, the next run is a
+		// full one.
+		r.drift.forget(key)
 		return
 	}
 	applied := ownedIDs(inv)
@@ -281,18 +327,17 @@ func (r *Reconciler) recordApply(ctx context.Context, obj *kustomizev1.Kustomiza
 			outside = true
 		}
 	}
-	resources := r.drift.applied(obj.Namespace+"/"+obj.Name, hostCluster, changes, strict, outside)
-	if len(resources) == 0 {
-		return
+	objects := r.drift.applied(key, cluster, changes, strict, outside)
+	if err := r.Watches.Use(key, cluster, cfg, objects); err != nil {
+		klog.FromContext(ctx).Error(err, "Watching applied objects; drift is corrected at the interval only")
 	}
-	cfg := rest.CopyConfig(r.Targets.HostConfig)
-	if r.Targets.UserAgent != "" {
-		cfg = rest.AddUserAgent(cfg, r.Targets.UserAgent+"-watch")
-	}
-	for _, gvr := range resources {
-		if err := r.Watches.Watch(hostCluster, cfg, gvr); err != nil {
-			klog.FromContext(ctx).Error(err, "Watching applied objects; drift is corrected at the interval only", "resource", gvr.String())
-		}
+}
+
+// release drops what obj's last apply left: its record and its watches.
+func (r *Reconciler) release(key string) {
+	r.drift.forget(key)
+	if r.Watches != nil {
+		r.Watches.Release(key)
 	}
 }
 
@@ -313,13 +358,16 @@ func (r *Reconciler) ObjectChanged(e watch.Event) {
 // writer's labels or annotations: the same generation and applied
 // metadata). Without it a Deployment's re-apply meets a 409 once the
 // deployment controller has written its status, and costs a read and a
-// second apply. Nil for remote clusters, which are not watched.
-func (r *Reconciler) currentVersion(obj *kustomizev1.Kustomization) func(schema.GroupVersionResource, string, string, string) string {
-	if r.Watches == nil || obj.Spec.KubeConfig != nil {
+// second apply. Nil when nothing is recorded for obj's target.
+func (r *Reconciler) currentVersion(ctx context.Context, obj *kustomizev1.Kustomization) func(schema.GroupVersionResource, string, string, string) string {
+	if r.Watches == nil {
 		return nil
 	}
 	rec, ok := r.drift.snapshot(obj.Namespace + "/" + obj.Name)
 	if !ok {
+		return nil
+	}
+	if cluster, _, err := r.watchTarget(ctx, obj); err != nil || cluster != rec.cluster {
 		return nil
 	}
 	// Indexed once per run: the apply asks for every object it sends.
@@ -328,11 +376,11 @@ func (r *Reconciler) currentVersion(obj *kustomizev1.Kustomization) func(schema.
 		byKey[o.key] = o
 	}
 	return func(resource schema.GroupVersionResource, namespace, name, seen string) string {
-		o, ok := byKey[objectKey{cluster: hostCluster, resource: resource.GroupResource(), namespace: namespace, name: name}]
+		o, ok := byKey[objectKey{cluster: rec.cluster, resource: resource.GroupResource(), namespace: namespace, name: name}]
 		if !ok || o.state.resourceVersion != seen {
 			return ""
 		}
-		live, synced := r.Watches.Get(hostCluster, o.resource, namespace, name)
+		live, synced := r.Watches.Get(rec.cluster, o.resource, namespace, name)
 		if !synced || live == nil || live.ResourceVersion == seen {
 			return ""
 		}

@@ -120,8 +120,6 @@ func (r *Reconciler) changedSince(ctx context.Context, obj *kustomizev1.Kustomiz
 	switch {
 	case r.Watches == nil:
 		return "applied objects are not watched"
-	case obj.Spec.KubeConfig != nil:
-		return "a remote cluster is not watched"
 	case r.AllowRemoteBases:
 		return "remote bases may have changed"
 	}
@@ -135,6 +133,9 @@ func (r *Reconciler) changedSince(ctx context.Context, obj *kustomizev1.Kustomiz
 		return "the last run did not succeed"
 	case rec.checksOutside:
 		return "health checks name objects not applied"
+	}
+	if cluster, _, err := r.watchTarget(ctx, obj); err != nil || cluster != rec.cluster {
+		return "the target cluster or its credentials changed"
 	}
 	in := rec.inputs
 	switch {

@@ -32,16 +32,24 @@ var (
 type informerCache struct {
 	unsynced bool
 	objs     map[string]*metav1.PartialObjectMetadata // "resource/namespace/name"
+	cluster  string                                   // the cluster watched
 	watched  map[schema.GroupVersionResource]bool
 }
 
-func (c *informerCache) Watch(_ string, _ *rest.Config, r schema.GroupVersionResource) error {
-	c.watched[r] = true
+func (c *informerCache) Use(_, cluster string, _ *rest.Config, objects []watch.Object) error {
+	c.cluster = cluster
+	for _, o := range objects {
+		c.watched[o.Resource] = true
+	}
 	return nil
 }
 
+func (c *informerCache) Release(string) {
+	c.cluster, c.watched = "", map[schema.GroupVersionResource]bool{}
+}
+
 func (c *informerCache) Get(cluster string, r schema.GroupVersionResource, ns, name string) (*metav1.PartialObjectMetadata, bool) {
-	if cluster != hostCluster || c.unsynced || !c.watched[r] {
+	if cluster != c.cluster || c.unsynced || !c.watched[r] {
 		return nil, false
 	}
 	return c.objs[r.Resource+"/"+ns+"/"+name], true
@@ -76,7 +84,9 @@ func newIdleSetup(t *testing.T, mutate func(*kustomizev1.Kustomization)) *idleSe
 		cache: &informerCache{objs: map[string]*metav1.PartialObjectMetadata{}, watched: map[schema.GroupVersionResource]bool{}},
 		art:   &common.Artifact{Revision: "main@sha1:a", Digest: "sha256:1"},
 		host: fake.NewSimpleClientset(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "vars"},
-			Data: map[string]string{"greeting": "hello"}}),
+			Data: map[string]string{"greeting": "hello"}},
+			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "kc", ResourceVersion: "1"},
+				Data: map[string][]byte{"value": []byte(remoteKubeconfig)}}),
 	}
 	s.obj = ks("app")
 	s.obj.Spec.PostBuild = &kustomizev1.PostBuild{Substitute: map[string]string{"a": "1"},
@@ -89,8 +99,9 @@ func newIdleSetup(t *testing.T, mutate func(*kustomizev1.Kustomization)) *idleSe
 		GetKustomization: func(ns, name string) (*kustomizev1.Kustomization, error) {
 			return readyDep("main@sha1:a"), nil
 		},
-		Host:    s.host,
-		Targets: &target.Targets{HostConfig: &rest.Config{Host: "https://127.0.0.1:1"}},
+		Host: s.host,
+		Targets: &target.Targets{HostConfig: &rest.Config{Host: "https://127.0.0.1:1"}, Host: s.host,
+			Owner: ssa.Owner{Field: FieldManager, Group: "kustomize.toolkit.fluxcd.io"}},
 		Watches: s.cache,
 		Events:  record.NewFakeRecorder(10),
 	}
@@ -114,6 +125,26 @@ func newIdleSetup(t *testing.T, mutate func(*kustomizev1.Kustomization)) *idleSe
 		Reason: "ReconciliationSucceeded", Message: "Applied revision: " + s.art.Revision}}
 	s.r.drift.complete("apps/app", in, statusHash(&s.obj.Status))
 	return s
+}
+
+// remoteKubeconfig reaches a cluster that is never dialled here.
+const remoteKubeconfig = `apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster: {server: "https://127.0.0.1:1"}
+users:
+- name: u
+  user: {token: t}
+contexts:
+- name: c
+  context: {cluster: c, user: u}
+current-context: c
+`
+
+// remote targets o at the cluster of the kubeconfig Secret "kc".
+func remote(o *kustomizev1.Kustomization) {
+	o.Spec.KubeConfig = &common.KubeConfigReference{SecretRef: &common.SecretKeyReference{Name: "kc"}}
 }
 
 func TestUnchanged_SkipsOnlyWhenNothingChanged(t *testing.T) {
@@ -173,9 +204,18 @@ func TestUnchanged_SkipsOnlyWhenNothingChanged(t *testing.T) {
 		{name: "a health check names an object not applied", setup: func(o *kustomizev1.Kustomization) {
 			o.Spec.HealthChecks = []common.NamespacedObjectKindReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: "other"}}
 		}, change: func(*idleSetup) {}},
-		{name: "a remote cluster (not watched)", setup: func(o *kustomizev1.Kustomization) {
-			o.Spec.KubeConfig = &common.KubeConfigReference{SecretRef: &common.SecretKeyReference{Name: "kc"}}
-		}, change: func(*idleSetup) {}},
+		{name: "a remote cluster, nothing changed", setup: remote, change: func(*idleSetup) {}, want: true},
+		{name: "a remote cluster whose object was edited", setup: remote, change: func(s *idleSetup) {
+			s.cache.objs["configmaps/apps/web-config"].ResourceVersion = "20"
+		}},
+		{name: "a remote cluster's kubeconfig Secret changed", setup: remote, change: func(s *idleSetup) {
+			sec, _ := s.host.CoreV1().Secrets("apps").Get(context.Background(), "kc", metav1.GetOptions{})
+			sec.ResourceVersion = "2"
+			if _, err := s.host.CoreV1().Secrets("apps").Update(context.Background(), sec, metav1.UpdateOptions{}); err != nil {
+				panic(err)
+			}
+		}},
+		{name: "moved from the host to a remote cluster", change: func(s *idleSetup) { remote(s.obj) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -335,7 +375,7 @@ func TestCurrentVersion_OnlyForChangesTheApplyDidNotWrite(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newIdleSetup(t, nil)
 			tt.change(s)
-			current := s.r.currentVersion(s.obj)
+			current := s.r.currentVersion(context.Background(), s.obj)
 			if current == nil {
 				t.Fatal("no currentVersion for a watched Kustomization")
 			}
@@ -348,7 +388,7 @@ func TestCurrentVersion_OnlyForChangesTheApplyDidNotWrite(t *testing.T) {
 	// edit of its data.
 	s := newIdleSetup(t, nil)
 	s.cache.objs["configmaps/apps/web-config"].ResourceVersion = "30"
-	if got := s.r.currentVersion(s.obj)(configMaps, "apps", "web-config", "10"); got != "" {
+	if got := s.r.currentVersion(context.Background(), s.obj)(configMaps, "apps", "web-config", "10"); got != "" {
 		t.Errorf("a ConfigMap's new resourceVersion was taken: %q", got)
 	}
 }

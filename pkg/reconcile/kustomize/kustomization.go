@@ -120,7 +120,7 @@ type Reconciler struct {
 	UpdateStatus func(ctx context.Context, obj *kustomizev1.Kustomization) (*kustomizev1.Kustomization, error)
 	// Events records Kubernetes Events.
 	Events record.EventRecorder
-	// Watches watch the applied objects of the host cluster, to correct
+	// Watches watch the applied objects of every target cluster, to correct
 	// drift at once and to skip runs that would change nothing; nil
 	// watches nothing (every run is a full one, drift is corrected at the
 	// interval). Their handler must be ObjectChanged.
@@ -140,7 +140,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 	key := obj.Namespace + "/" + obj.Name
 	if obj.DeletionTimestamp != nil {
 		r.healthWaits.drop(key)
-		r.drift.forget(key)
+		r.release(key)
 		return r.finalize(ctx, obj)
 	}
 	if !hasFinalizer(obj) {
@@ -155,7 +155,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 	}
 	if obj.Spec.Suspend {
 		r.healthWaits.drop(key)
-		r.drift.forget(key)
+		r.release(key)
 		return loop.Result{}
 	}
 	requested := obj.Annotations[common.ReconcileRequestAnnotation]
@@ -183,7 +183,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 			return loop.Result{RequeueAfter: interval}
 		}
 		// Taken before the record is dropped: what the last apply left.
-		current := r.currentVersion(obj)
+		current := r.currentVersion(ctx, obj)
 		// Until this run has applied, what the last one did is no trigger.
 		r.drift.forget(key)
 		// Every run has a deadline: spec.timeout, or the interval.
@@ -253,7 +253,7 @@ func keepIgnored(obj *kustomizev1.Kustomization) func(*unstructured.Unstructured
 // Forget drops what the reconciler keeps of a Kustomization that is gone.
 func (r *Reconciler) Forget(namespace, name string) {
 	r.healthWaits.drop(namespace + "/" + name)
-	r.drift.forget(namespace + "/" + name)
+	r.release(namespace + "/" + name)
 }
 
 // runResult is the outcome of one run: Ready's message on success, the

@@ -1,28 +1,40 @@
 // Package watch keeps metadata-only informers on the objects that appliers
 // applied: one informer per API resource (GroupVersionResource) per target
 // cluster, shared by every applier of that cluster, selected by a label the
-// appliers put on what they apply, and started lazily when an applier first
-// applied something of that resource.
+// appliers put on what they apply, started when an applier first applied
+// something of that resource and stopped a while after the last applier
+// stopped needing it.
 //
 // The informers are triggers and a cache of resourceVersions, nothing more:
-// they run as the server's own identity and see every labelled object, so
-// what an event means for an applier is decided by the caller against its
-// own record of what it applied (a label is easy to forge; an inventory
-// entry is not). Only metadata is watched, and managedFields are dropped
-// from the cache, so a watched object costs a few hundred bytes.
+// they run as the identity the cluster key names and see every labelled
+// object it may list, so what an event means for an applier is decided by
+// the caller against its own record of what it applied (a label is easy to
+// forge; an inventory entry is not). Only metadata is watched, and
+// managedFields are dropped from the cache, so a watched object costs a few
+// hundred bytes.
+//
+// An identity that may not list a resource in all namespaces (a tenant's
+// kubeconfig bound to its own namespaces) gets one informer per namespace
+// its appliers applied to instead; where even that is refused, the objects
+// are not watched (Get says so) and the appliers fall back to their
+// interval. Refused lists are tried again after Options.Retry.
 package watch
 
 import (
 	"context"
 	"fmt"
+	"sort"
 	"sync"
+	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
 )
 
 // Event is a change of a watched object.
@@ -37,6 +49,13 @@ type Event struct {
 	Object *metav1.PartialObjectMetadata
 }
 
+// Object names what an owner applied, as far as watching goes: its
+// resource and namespace ("" when cluster-scoped).
+type Object struct {
+	Resource  schema.GroupVersionResource
+	Namespace string
+}
+
 // Options configure Informers.
 type Options struct {
 	// LabelSelector selects the watched objects (list and watch are
@@ -45,86 +64,356 @@ type Options struct {
 	// Handler receives every add (including the initial list), update and
 	// delete. It runs on the informer's goroutine and must not block.
 	Handler func(Event)
+	// Linger is how long an informer no owner needs keeps running (an
+	// owner between two applies, a Kustomization recreated); default 2m.
+	Linger time.Duration
+	// Retry is how long a list that was refused (forbidden, unauthorized,
+	// or an unknown resource) is not tried again; default 5m.
+	Retry time.Duration
+	// NewClient builds a cluster's metadata client; default
+	// metadata.NewForConfig.
+	NewClient func(*rest.Config) (metadata.Interface, error)
 }
 
 // Informers are the metadata informers of every target cluster.
 type Informers struct {
 	opts Options
+	now  func() time.Time
 
 	mu       sync.Mutex
 	ctx      context.Context // nil until Start
 	clusters map[string]*cluster
+	owners   map[string]ownerUse
+}
+
+// ownerUse is what one owner needs watched.
+type ownerUse struct {
+	key     string
+	objects map[schema.GroupVersionResource]map[string]bool // resource → namespaces
 }
 
 type cluster struct {
 	client    metadata.Interface
-	informers map[schema.GroupVersionResource]cache.SharedIndexInformer
+	resources map[schema.GroupVersionResource]*resource
+}
+
+// resource is the watch of one resource in one cluster: one informer over
+// all namespaces ("" in informers), or, once that was refused, one per
+// namespace the owners applied to.
+type resource struct {
+	owners      map[string]map[string]bool // owner → namespaces
+	unusedSince time.Time                  // zero while an owner needs it
+	informers   map[string]*informer       // by namespace, "" for all
+	refused     map[string]time.Time       // by namespace: when its list was refused
+}
+
+type informer struct {
+	inf    cache.SharedIndexInformer
+	cancel context.CancelFunc // nil until started
 }
 
 // New returns Informers that start watching when Start is called.
 func New(opts Options) *Informers {
-	return &Informers{opts: opts, clusters: map[string]*cluster{}}
+	if opts.Linger <= 0 {
+		opts.Linger = 2 * time.Minute
+	}
+	if opts.Retry <= 0 {
+		opts.Retry = 5 * time.Minute
+	}
+	if opts.NewClient == nil {
+		opts.NewClient = func(cfg *rest.Config) (metadata.Interface, error) { return metadata.NewForConfig(cfg) }
+	}
+	return &Informers{opts: opts, now: time.Now, clusters: map[string]*cluster{}, owners: map[string]ownerUse{}}
 }
 
 // Start runs the informers asked for so far, and from now on each one as
-// soon as it is asked for, until ctx is done.
+// soon as it is asked for, until ctx is done. It also stops, now and then,
+// the informers no owner needed for Options.Linger and retries refused
+// lists after Options.Retry.
 func (s *Informers) Start(ctx context.Context) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.ctx = ctx
 	for _, c := range s.clusters {
-		for _, inf := range c.informers {
-			go inf.RunWithContext(ctx)
+		for _, r := range c.resources {
+			for _, inf := range r.informers {
+				s.run(inf)
+			}
+		}
+	}
+	every := min(s.opts.Linger, s.opts.Retry) / 2
+	s.mu.Unlock()
+	go func() {
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				s.Sweep()
+			}
+		}
+	}()
+}
+
+// Use makes sure what owner applied to the cluster named key is watched,
+// and replaces what owner needed before (in whichever cluster). cfg
+// reaches that cluster; it is used only when key is not watched yet, so a
+// key must name one cluster and identity for good.
+func (s *Informers) Use(owner, key string, cfg *rest.Config, objects []Object) error {
+	want := ownerUse{key: key, objects: map[schema.GroupVersionResource]map[string]bool{}}
+	for _, o := range objects {
+		ns := want.objects[o.Resource]
+		if ns == nil {
+			ns = map[string]bool{}
+			want.objects[o.Resource] = ns
+		}
+		ns[o.Namespace] = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.releaseLocked(owner)
+	if len(want.objects) == 0 {
+		return nil
+	}
+	c, ok := s.clusters[key]
+	if !ok {
+		client, err := s.opts.NewClient(cfg)
+		if err != nil {
+			return fmt.Errorf("metadata client for %s: %w", key, err)
+		}
+		c = &cluster{client: client, resources: map[schema.GroupVersionResource]*resource{}}
+		s.clusters[key] = c
+	}
+	s.owners[owner] = want
+	var errs []error
+	for gvr, namespaces := range want.objects {
+		r := c.resources[gvr]
+		if r == nil {
+			r = &resource{owners: map[string]map[string]bool{}, informers: map[string]*informer{}, refused: map[string]time.Time{}}
+			c.resources[gvr] = r
+		}
+		r.owners[owner] = namespaces
+		r.unusedSince = time.Time{}
+		if err := s.settle(key, c, gvr, r); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("watching %d resources of %s: %v", len(errs), key, errs[0])
+	}
+	return nil
+}
+
+// Release drops what owner needed; its informers stop after
+// Options.Linger unless another owner needs them.
+func (s *Informers) Release(owner string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.releaseLocked(owner)
+}
+
+func (s *Informers) releaseLocked(owner string) {
+	use, ok := s.owners[owner]
+	if !ok {
+		return
+	}
+	delete(s.owners, owner)
+	c := s.clusters[use.key]
+	if c == nil {
+		return
+	}
+	for gvr := range use.objects {
+		r := c.resources[gvr]
+		if r == nil {
+			continue
+		}
+		delete(r.owners, owner)
+		if len(r.owners) == 0 {
+			r.unusedSince = s.now()
+			continue
+		}
+		// The namespaces it alone needed are no longer watched.
+		_ = s.settle(use.key, c, gvr, r)
+	}
+}
+
+// Sweep stops the informers no owner needed for Options.Linger, forgets
+// clusters left without informers, retries refused lists whose time came,
+// and stops per-namespace informers once one over all namespaces runs.
+// Start calls it periodically.
+func (s *Informers) Sweep() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	for key, c := range s.clusters {
+		for gvr, r := range c.resources {
+			if len(r.owners) == 0 {
+				if now.Sub(r.unusedSince) < s.opts.Linger {
+					continue
+				}
+				for ns, inf := range r.informers {
+					stop(inf)
+					delete(r.informers, ns)
+				}
+				delete(c.resources, gvr)
+				continue
+			}
+			_ = s.settle(key, c, gvr, r)
+		}
+		if len(c.resources) == 0 {
+			delete(s.clusters, key)
 		}
 	}
 }
 
-// Watch makes sure the objects of resource in the cluster named key are
-// watched. cfg reaches that cluster; it is used only the first time key is
-// seen, so a key must name one cluster and identity for good.
-func (s *Informers) Watch(key string, cfg *rest.Config, resource schema.GroupVersionResource) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, ok := s.clusters[key]
-	if !ok {
-		client, err := metadata.NewForConfig(cfg)
-		if err != nil {
-			return fmt.Errorf("metadata client for %s: %w", key, err)
+// settle starts and stops r's informers: one over all namespaces unless
+// that list was refused lately; otherwise one per namespace an owner
+// needs, unless refused lately too. Per-namespace informers stay until
+// the one over all namespaces has synced.
+func (s *Informers) settle(key string, c *cluster, gvr schema.GroupVersionResource, r *resource) error {
+	now := s.now()
+	usable := func(ns string) bool {
+		at, ok := r.refused[ns]
+		if ok && now.Sub(at) < s.opts.Retry {
+			return false
 		}
-		c = &cluster{client: client, informers: map[schema.GroupVersionResource]cache.SharedIndexInformer{}}
-		s.clusters[key] = c
+		delete(r.refused, ns)
+		return true
 	}
-	if _, ok := c.informers[resource]; ok {
-		return nil
+	var errs []error
+	if r.informers[""] == nil && usable("") {
+		if err := s.add(key, c, gvr, r, ""); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	inf := metadatainformer.NewFilteredMetadataInformer(c.client, resource, metav1.NamespaceAll, 0, cache.Indexers{},
+	need := map[string]bool{}
+	if all := r.informers[""]; all == nil || !all.inf.HasSynced() {
+		for _, namespaces := range r.owners {
+			for ns := range namespaces {
+				if ns != "" {
+					need[ns] = true
+				}
+			}
+		}
+	}
+	if r.informers[""] != nil && !r.informers[""].inf.HasSynced() {
+		// Until the list over all namespaces is known to work, only the
+		// namespace informers already running keep running.
+		for ns := range need {
+			if r.informers[ns] == nil {
+				delete(need, ns)
+			}
+		}
+	}
+	for ns, inf := range r.informers {
+		if ns != "" && !need[ns] {
+			stop(inf)
+			delete(r.informers, ns)
+		}
+	}
+	for ns := range need {
+		if r.informers[ns] == nil && usable(ns) {
+			if err := s.add(key, c, gvr, r, ns); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return errs[0]
+	}
+	return nil
+}
+
+// add starts an informer of gvr in namespace ns ("" for all).
+func (s *Informers) add(key string, c *cluster, gvr schema.GroupVersionResource, r *resource, ns string) error {
+	inf := metadatainformer.NewFilteredMetadataInformer(c.client, gvr, ns, 0, cache.Indexers{},
 		func(o *metav1.ListOptions) { o.LabelSelector = s.opts.LabelSelector }).Informer()
 	// managedFields are most of an object's metadata and never read here.
 	if err := inf.SetTransform(dropManagedFields); err != nil {
 		return err
 	}
-	if _, err := inf.AddEventHandler(s.handler(key, resource)); err != nil {
+	if _, err := inf.AddEventHandler(s.handler(key, gvr)); err != nil {
 		return err
 	}
-	c.informers[resource] = inf
-	if s.ctx != nil {
-		go inf.RunWithContext(s.ctx)
+	entry := &informer{inf: inf}
+	if err := inf.SetWatchErrorHandlerWithContext(func(ctx context.Context, ref *cache.Reflector, err error) {
+		if refusal(err) {
+			s.refused(key, gvr, ns, entry, err)
+			return
+		}
+		cache.DefaultWatchErrorHandler(ctx, ref, err)
+	}); err != nil {
+		return err
 	}
+	r.informers[ns] = entry
+	s.run(entry)
 	return nil
 }
 
-// Get returns the cached metadata of an object (nil when the informer does
-// not hold it) and whether the informer of its resource has synced; an
-// unsynced or missing informer knows nothing, whatever it returns.
-func (s *Informers) Get(key string, resource schema.GroupVersionResource, namespace, name string) (*metav1.PartialObjectMetadata, bool) {
+// refused stops an informer whose list the cluster refused, and falls back
+// to per-namespace informers when it was the one over all namespaces.
+func (s *Informers) refused(key string, gvr schema.GroupVersionResource, ns string, entry *informer, err error) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	c := s.clusters[key]
+	if c == nil {
+		return
+	}
+	r := c.resources[gvr]
+	if r == nil || r.informers[ns] != entry {
+		return
+	}
+	stop(entry)
+	delete(r.informers, ns)
+	r.refused[ns] = s.now()
+	scope := "all namespaces"
+	if ns != "" {
+		scope = "namespace " + ns
+	}
+	klog.InfoS("Watching applied objects was refused; changes are seen at the interval unless narrower watches work",
+		"cluster", key, "resource", gvr.String(), "scope", scope, "retryAfter", s.opts.Retry, "err", err.Error())
+	_ = s.settle(key, c, gvr, r)
+}
+
+// refusal reports whether a list error will not go away by retrying soon.
+func refusal(err error) bool {
+	return apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) || apierrors.IsNotFound(err)
+}
+
+func (s *Informers) run(inf *informer) {
+	if s.ctx == nil || inf.cancel != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(s.ctx)
+	inf.cancel = cancel
+	go inf.inf.RunWithContext(ctx)
+}
+
+func stop(inf *informer) {
+	if inf.cancel != nil {
+		inf.cancel()
+	}
+}
+
+// Get returns the cached metadata of an object (nil when the informer does
+// not hold it) and whether an informer that covers it has synced; an
+// unsynced or missing informer knows nothing, whatever it returns.
+func (s *Informers) Get(key string, gvr schema.GroupVersionResource, namespace, name string) (*metav1.PartialObjectMetadata, bool) {
+	s.mu.Lock()
 	var inf cache.SharedIndexInformer
-	if c != nil {
-		inf = c.informers[resource]
+	if c := s.clusters[key]; c != nil {
+		if r := c.resources[gvr]; r != nil {
+			for _, ns := range []string{"", namespace} {
+				if i := r.informers[ns]; i != nil && (ns == "" || namespace != "") && i.inf.HasSynced() {
+					inf = i.inf
+					break
+				}
+			}
+		}
 	}
 	s.mu.Unlock()
-	if inf == nil || !inf.HasSynced() {
+	if inf == nil {
 		return nil, false
 	}
 	k := name
@@ -145,9 +434,31 @@ func (s *Informers) Count() int {
 	defer s.mu.Unlock()
 	n := 0
 	for _, c := range s.clusters {
-		n += len(c.informers)
+		for _, r := range c.resources {
+			n += len(r.informers)
+		}
 	}
 	return n
+}
+
+// Scopes lists the running informers as "cluster resource namespace"
+// ("*" for all namespaces), sorted, for tests and debugging.
+func (s *Informers) Scopes() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for key, c := range s.clusters {
+		for gvr, r := range c.resources {
+			for ns := range r.informers {
+				if ns == "" {
+					ns = "*"
+				}
+				out = append(out, key+" "+gvr.String()+" "+ns)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func (s *Informers) handler(key string, resource schema.GroupVersionResource) cache.ResourceEventHandler {
