@@ -137,7 +137,7 @@ current-context: c
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(log), "Watching applied objects was refused") || !strings.Contains(string(log), "secret:"+ns+"/remote-kubeconfig@") {
+	if !strings.Contains(string(log), "Watching applied objects was refused") || !strings.Contains(string(log), "secret:"+ns+"/remote-kubeconfig[value]@") {
 		t.Error("no log line says the list over all namespaces was refused")
 	}
 	if strings.Contains(string(log), token) {

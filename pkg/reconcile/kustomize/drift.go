@@ -276,48 +276,57 @@ func metaHash(labels, annotations map[string]string) [sha256.Size]byte {
 	return out
 }
 
-// watchTarget returns the watch key of obj's target cluster and a
-// config reaching it as the identity its informers run as.
-func (r *Reconciler) watchTarget(ctx context.Context, obj *kustomizev1.Kustomization) (string, *rest.Config, error) {
+// watchKey is the watch key of obj's target t: the host cluster's for
+// every Kustomization applying there, the target's own otherwise.
+func (r *Reconciler) watchKey(obj *kustomizev1.Kustomization, t *target.Target) string {
 	if obj.Spec.KubeConfig == nil {
-		cfg := rest.CopyConfig(r.Targets.HostConfig)
-		if r.Targets.UserAgent != "" {
-			cfg = rest.AddUserAgent(cfg, r.Targets.UserAgent+"-watch")
+		return hostCluster
+	}
+	return t.Key
+}
+
+// watchConfig reaches obj's target t as the identity its informers run
+// as: the server's on the host cluster, the target's own otherwise.
+func (r *Reconciler) watchConfig(obj *kustomizev1.Kustomization, t *target.Target) *rest.Config {
+	var cfg *rest.Config
+	if obj.Spec.KubeConfig == nil {
+		cfg = rest.CopyConfig(r.Targets.HostConfig)
+	} else {
+		cfg = rest.CopyConfig(t.Config)
+		// The informers dial with their own context, not a run's: the
+		// tenant's address is checked against --source-deny-networks all
+		// the same.
+		guard := r.Guard
+		cfg.Dial = func(ctx context.Context, network, address string) (net.Conn, error) {
+			return netguard.DialContext(netguard.WithContext(ctx, guard), network, address)
 		}
-		return hostCluster, cfg, nil
 	}
-	t, err := r.Targets.For(ctx, target.Ref{Namespace: obj.Namespace, KubeConfig: obj.Spec.KubeConfig, ServiceAccountName: obj.Spec.ServiceAccountName})
-	if err != nil {
-		return "", nil, err
-	}
-	cfg := rest.CopyConfig(t.Config)
 	if r.Targets.UserAgent != "" {
 		cfg = rest.AddUserAgent(cfg, r.Targets.UserAgent+"-watch")
 	}
-	// The informers dial with their own context, not a run's: the
-	// tenant's address is checked against --source-deny-networks all the
-	// same.
-	guard := r.Guard
-	cfg.Dial = func(ctx context.Context, network, address string) (net.Conn, error) {
-		return netguard.DialContext(netguard.WithContext(ctx, guard), network, address)
-	}
-	return t.Key, cfg, nil
+	return cfg
 }
 
-// recordApply records what an apply to obj's target left and watches it.
-func (r *Reconciler) recordApply(ctx context.Context, obj *kustomizev1.Kustomization, changes []ssa.Change, inv *kustomizev1.ResourceInventory, health []ssa.Ref) {
+// currentWatchKey is the watch key of obj's target now; for a remote
+// target it costs a read of the kubeconfig Secret.
+func (r *Reconciler) currentWatchKey(ctx context.Context, obj *kustomizev1.Kustomization) (string, error) {
+	if obj.Spec.KubeConfig == nil {
+		return hostCluster, nil
+	}
+	t, err := r.target(ctx, obj)
+	if err != nil {
+		return "", err
+	}
+	return t.Key, nil
+}
+
+// recordApply records what an apply to obj's target t left and watches it.
+func (r *Reconciler) recordApply(ctx context.Context, obj *kustomizev1.Kustomization, t *target.Target, changes []ssa.Change, inv *kustomizev1.ResourceInventory, health []ssa.Ref) {
 	if r.Watches == nil {
 		return
 	}
 	key := obj.Namespace + "/" + obj.Name
-	cluster, cfg, err := r.watchTarget(ctx, obj)
-	if err != nil {
-		// The apply just reached it; this cannot fail but for a race
-		// with the kubeconfig Secret. Unrecorded, the next run is a
-		// full one.
-		r.drift.forget(key)
-		return
-	}
+	cluster := r.watchKey(obj, t)
 	applied := ownedIDs(inv)
 	strict := map[string]bool{}
 	outside := false
@@ -328,7 +337,7 @@ func (r *Reconciler) recordApply(ctx context.Context, obj *kustomizev1.Kustomiza
 		}
 	}
 	objects := r.drift.applied(key, cluster, changes, strict, outside)
-	if err := r.Watches.Use(key, cluster, cfg, objects); err != nil {
+	if err := r.Watches.Use(key, cluster, r.watchConfig(obj, t), objects); err != nil {
 		klog.FromContext(ctx).Error(err, "Watching applied objects; drift is corrected at the interval only")
 	}
 }
@@ -353,21 +362,15 @@ func (r *Reconciler) ObjectChanged(e watch.Event) {
 }
 
 // currentVersion returns, for ssa.ApplyOptions.Current, the watched
-// resourceVersion of an object obj applied at seen when the object has
-// changed since only where its apply did not write (its status, another
-// writer's labels or annotations: the same generation and applied
-// metadata). Without it a Deployment's re-apply meets a 409 once the
-// deployment controller has written its status, and costs a read and a
-// second apply. Nil when nothing is recorded for obj's target.
-func (r *Reconciler) currentVersion(ctx context.Context, obj *kustomizev1.Kustomization) func(schema.GroupVersionResource, string, string, string) string {
-	if r.Watches == nil {
-		return nil
-	}
-	rec, ok := r.drift.snapshot(obj.Namespace + "/" + obj.Name)
-	if !ok {
-		return nil
-	}
-	if cluster, _, err := r.watchTarget(ctx, obj); err != nil || cluster != rec.cluster {
+// resourceVersion of an object the last apply (rec, to cluster) left at
+// seen when the object has changed since only where that apply did not
+// write (its status, another writer's labels or annotations: the same
+// generation and applied metadata). Without it a Deployment's re-apply
+// meets a 409 once the deployment controller has written its status, and
+// costs a read and a second apply. Nil when nothing of cluster is
+// recorded.
+func (r *Reconciler) currentVersion(rec applyRecord, cluster string) func(schema.GroupVersionResource, string, string, string) string {
+	if r.Watches == nil || rec.cluster != cluster || len(rec.objects) == 0 {
 		return nil
 	}
 	// Indexed once per run: the apply asks for every object it sends.

@@ -134,9 +134,7 @@ func (r *Reconciler) changedSince(ctx context.Context, obj *kustomizev1.Kustomiz
 	case rec.checksOutside:
 		return "health checks name objects not applied"
 	}
-	if cluster, _, err := r.watchTarget(ctx, obj); err != nil || cluster != rec.cluster {
-		return "the target cluster or its credentials changed"
-	}
+
 	in := rec.inputs
 	switch {
 	case in.generation != obj.Generation || obj.Status.ObservedGeneration != obj.Generation:
@@ -155,7 +153,10 @@ func (r *Reconciler) changedSince(ctx context.Context, obj *kustomizev1.Kustomiz
 	if why := r.liveChanged(rec); why != "" {
 		return why
 	}
-	// Last: the only check that costs requests (reads).
+	// Last: the only checks that cost requests (reads).
+	if cluster, err := r.currentWatchKey(ctx, obj); err != nil || cluster != rec.cluster {
+		return "the target cluster or its credentials changed"
+	}
 	now, err := r.inputsOf(ctx, obj, src.Artifact)
 	if err != nil || now != in {
 		return "substituted values or decryption keys changed"

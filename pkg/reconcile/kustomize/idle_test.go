@@ -114,7 +114,11 @@ func newIdleSetup(t *testing.T, mutate func(*kustomizev1.Kustomization)) *idleSe
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.r.recordApply(ctx, s.obj, changes, inventory, healthRefs(s.obj, inventory))
+	tg, err := s.r.target(ctx, s.obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.r.recordApply(ctx, s.obj, tg, changes, inventory, healthRefs(s.obj, inventory))
 	s.cache.put(configMaps, cmLive)
 	s.cache.put(deployments, depLive)
 	// The status the run leaves, as the loop writes it.
@@ -125,6 +129,12 @@ func newIdleSetup(t *testing.T, mutate func(*kustomizev1.Kustomization)) *idleSe
 		Reason: "ReconciliationSucceeded", Message: "Applied revision: " + s.art.Revision}}
 	s.r.drift.complete("apps/app", in, statusHash(&s.obj.Status))
 	return s
+}
+
+// currentVersion is what the next run's apply gets as Current.
+func (s *idleSetup) currentVersion() func(schema.GroupVersionResource, string, string, string) string {
+	rec, _ := s.r.drift.snapshot("apps/app")
+	return s.r.currentVersion(rec, hostCluster)
 }
 
 // remoteKubeconfig reaches a cluster that is never dialled here.
@@ -375,7 +385,7 @@ func TestCurrentVersion_OnlyForChangesTheApplyDidNotWrite(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newIdleSetup(t, nil)
 			tt.change(s)
-			current := s.r.currentVersion(context.Background(), s.obj)
+			current := s.currentVersion()
 			if current == nil {
 				t.Fatal("no currentVersion for a watched Kustomization")
 			}
@@ -388,7 +398,7 @@ func TestCurrentVersion_OnlyForChangesTheApplyDidNotWrite(t *testing.T) {
 	// edit of its data.
 	s := newIdleSetup(t, nil)
 	s.cache.objs["configmaps/apps/web-config"].ResourceVersion = "30"
-	if got := s.r.currentVersion(context.Background(), s.obj)(configMaps, "apps", "web-config", "10"); got != "" {
+	if got := s.currentVersion()(configMaps, "apps", "web-config", "10"); got != "" {
 		t.Errorf("a ConfigMap's new resourceVersion was taken: %q", got)
 	}
 }

@@ -15,7 +15,6 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/klog/v2"
@@ -183,13 +182,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 			return loop.Result{RequeueAfter: interval}
 		}
 		// Taken before the record is dropped: what the last apply left.
-		current := r.currentVersion(ctx, obj)
-		// Until this run has applied, what the last one did is no trigger.
-		r.drift.forget(key)
+		last, _ := r.drift.snapshot(key)
+		// Until this run has applied, what the last one did is no trigger;
+		// its watches linger for a while (Use claims them back), and stop
+		// if this run never gets to apply (e.g. its kubeconfig is gone).
+		r.release(key)
 		// Every run has a deadline: spec.timeout, or the interval.
 		timeout := r.timeout(obj)
 		runCtx, cancel := context.WithTimeout(ctx, timeout)
-		run = r.reconcile(runCtx, obj, newRequest, current)
+		run = r.reconcile(runCtx, obj, newRequest, last)
 		if outcome, reason := loop.Classify(run.err, kustomize.ReconciliationFailedReason); outcome == loop.Failed && runCtx.Err() != nil && ctx.Err() == nil {
 			run.err = loop.Failf(reason, "reconciliation did not finish within its timeout of %s: %v", timeout, run.err)
 		}
@@ -232,9 +233,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 	return loop.Result{RequeueAfter: interval}
 }
 
+// target is obj's target cluster and identity.
+func (r *Reconciler) target(ctx context.Context, obj *kustomizev1.Kustomization) (*target.Target, error) {
+	return r.Targets.For(ctx, target.Ref{Namespace: obj.Namespace, KubeConfig: obj.Spec.KubeConfig, ServiceAccountName: obj.Spec.ServiceAccountName})
+}
+
 // manager is the apply manager of obj's target cluster and identity.
 func (r *Reconciler) manager(ctx context.Context, obj *kustomizev1.Kustomization) (*ssa.Manager, error) {
-	t, err := r.Targets.For(ctx, target.Ref{Namespace: obj.Namespace, KubeConfig: obj.Spec.KubeConfig, ServiceAccountName: obj.Spec.ServiceAccountName})
+	t, err := r.target(ctx, obj)
 	if err != nil {
 		return nil, err
 	}
@@ -280,9 +286,8 @@ func (r *Reconciler) sourceRevisionOf(obj *kustomizev1.Kustomization) string {
 }
 
 // reconcile does one run: build, apply, prune, and start the health check.
-// current (ssa.ApplyOptions.Current) may be nil.
-func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomization, newRequest bool,
-	current func(schema.GroupVersionResource, string, string, string) string) (res runResult) {
+// last is what the previous apply left (empty when nothing is recorded).
+func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomization, newRequest bool, last applyRecord) (res runResult) {
 	start := time.Now()
 	fail := func(digest string, err error) runResult { return runResult{digest: digest, start: start, err: err} }
 	// No value decrypted for this run may reach a status, an event or a
@@ -323,10 +328,11 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 	}
 	digest := manifestsDigest(objs)
 
-	mgr, err := r.manager(ctx, obj)
+	tg, err := r.target(ctx, obj)
 	if err != nil {
 		return fail(digest, err)
 	}
+	mgr := tg.Manager
 
 	changes, applyErr := mgr.ApplyAllStaged(ctx, objs, ssa.ApplyOptions{
 		Force: obj.Spec.Force, WaitInterval: 500 * time.Millisecond, WaitTimeout: timeout,
@@ -337,7 +343,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 		DryRunFirst: hasInventory(obj) && digest != lastAppliedDigest(&obj.Status),
 		Owned:       ownedIDs(obj.Status.Inventory),
 		Keep:        keepIgnored(obj),
-		Current:     current,
+		Current:     r.currentVersion(last, r.watchKey(obj, tg)),
 	})
 	newInventory := inventoryOf(changes)
 	oldInventory := obj.Status.Inventory
@@ -361,7 +367,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 	}
 	r.changeEvent(obj, revision, changes)
 	refs := healthRefs(obj, newInventory)
-	r.recordApply(ctx, obj, changes, newInventory, refs)
+	r.recordApply(ctx, obj, tg, changes, newInventory, refs)
 
 	w := &healthWait{
 		generation: obj.Generation, revision: revision, requestedAt: obj.Annotations[common.ReconcileRequestAnnotation],

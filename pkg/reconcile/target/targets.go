@@ -109,7 +109,7 @@ func (t *Targets) config(ctx context.Context, ref Ref) (*rest.Config, string, er
 			return nil, "", loop.Stallf(reconciliationFailedReason,
 				"spec.kubeConfig.configMapRef: workload identity kubeconfigs are not supported by this server; use secretRef")
 		}
-		remote, rv, err := t.remoteConfig(ctx, ref.Namespace, kc.SecretRef.Name, kc.SecretRef.Key)
+		remote, dataKey, rv, err := t.remoteConfig(ctx, ref.Namespace, kc.SecretRef.Name, kc.SecretRef.Key)
 		if err != nil {
 			return nil, "", err
 		}
@@ -117,7 +117,8 @@ func (t *Targets) config(ctx context.Context, ref Ref) (*rest.Config, string, er
 		// A tenant's cluster address is checked like a source URL
 		// (--source-deny-networks), at dial time.
 		cfg.Dial = netguard.DialContext
-		key = fmt.Sprintf("secret:%s/%s@%s", ref.Namespace, kc.SecretRef.Name, rv)
+		// Two keys of one Secret are two clusters or identities.
+		key = fmt.Sprintf("secret:%s/%s[%s]@%s", ref.Namespace, kc.SecretRef.Name, dataKey, rv)
 	}
 	sa := ref.ServiceAccountName
 	if sa == "" {
@@ -137,15 +138,16 @@ func (t *Targets) config(ctx context.Context, ref Ref) (*rest.Config, string, er
 }
 
 // remoteConfig reads a kubeconfig from a Secret (key "value" or
-// "value.yaml" unless named) and refuses exec plugins unless allowed.
-func (t *Targets) remoteConfig(ctx context.Context, namespace, name, key string) (*rest.Config, string, error) {
+// "value.yaml" unless named) and refuses exec plugins unless allowed. It
+// returns the config, the data key read and the Secret's resourceVersion.
+func (t *Targets) remoteConfig(ctx context.Context, namespace, name, key string) (*rest.Config, string, string, error) {
 	subject := fmt.Sprintf("Secret/%s/%s", namespace, name)
 	secret, err := t.Host.CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return nil, "", loop.Failf(reconciliationFailedReason, "kubeconfig %s not found", subject)
+		return nil, "", "", loop.Failf(reconciliationFailedReason, "kubeconfig %s not found", subject)
 	}
 	if err != nil {
-		return nil, "", loop.Failf(reconciliationFailedReason, "kubeconfig %s: %v", subject, err)
+		return nil, "", "", loop.Failf(reconciliationFailedReason, "kubeconfig %s: %v", subject, err)
 	}
 	var data []byte
 	if key != "" {
@@ -156,21 +158,21 @@ func (t *Targets) remoteConfig(ctx context.Context, namespace, name, key string)
 		data, key = secret.Data["value.yaml"], "value.yaml"
 	}
 	if len(data) == 0 {
-		return nil, "", loop.Stallf(reconciliationFailedReason, "kubeconfig %s has no key %q", subject, key)
+		return nil, "", "", loop.Stallf(reconciliationFailedReason, "kubeconfig %s has no key %q", subject, key)
 	}
 	raw, err := clientcmd.Load(data)
 	if err != nil {
 		// The parse error may quote the file; do not repeat it.
-		return nil, "", loop.Stallf(reconciliationFailedReason, "kubeconfig %s key %q is not a valid kubeconfig", subject, key)
+		return nil, "", "", loop.Stallf(reconciliationFailedReason, "kubeconfig %s key %q is not a valid kubeconfig", subject, key)
 	}
 	if err := checkKubeConfig(subject, raw, t.AllowExec); err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	cfg, err := clientcmd.NewDefaultClientConfig(*raw, &clientcmd.ConfigOverrides{}).ClientConfig()
 	if err != nil {
-		return nil, "", loop.Stallf(reconciliationFailedReason, "kubeconfig %s: %v", subject, err)
+		return nil, "", "", loop.Stallf(reconciliationFailedReason, "kubeconfig %s: %v", subject, err)
 	}
-	return cfg, secret.ResourceVersion, nil
+	return cfg, key, secret.ResourceVersion, nil
 }
 
 // checkKubeConfig refuses what a kubeconfig from a Secret must not do on

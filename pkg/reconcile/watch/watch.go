@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -105,11 +106,35 @@ type resource struct {
 	unusedSince time.Time                  // zero while an owner needs it
 	informers   map[string]*informer       // by namespace, "" for all
 	refused     map[string]time.Time       // by namespace: when its list was refused
+	// idleSince: when a namespace informer stopped being needed while
+	// the one over all namespaces did not cover it.
+	idleSince map[string]time.Time
 }
 
 type informer struct {
 	inf    cache.SharedIndexInformer
 	cancel context.CancelFunc // nil until started
+	// failedAt is the informer's last synced resourceVersion when its
+	// list or watch last failed; nil once it has moved on. While failing,
+	// the cache may be stale for good (the cluster went away, the
+	// network guard refuses it), so it answers nothing.
+	failedAt atomic.Pointer[string]
+}
+
+// current reports whether the informer has synced and is not failing.
+func (i *informer) current() bool {
+	if !i.inf.HasSynced() {
+		return false
+	}
+	at := i.failedAt.Load()
+	if at == nil {
+		return true
+	}
+	if *at == i.inf.LastSyncResourceVersion() {
+		return false
+	}
+	i.failedAt.CompareAndSwap(at, nil)
+	return true
 }
 
 // New returns Informers that start watching when Start is called.
@@ -140,7 +165,7 @@ func (s *Informers) Start(ctx context.Context) {
 			}
 		}
 	}
-	every := min(s.opts.Linger, s.opts.Retry) / 2
+	every := max(min(s.opts.Linger, s.opts.Retry)/2, time.Second)
 	s.mu.Unlock()
 	go func() {
 		tick := time.NewTicker(every)
@@ -172,6 +197,14 @@ func (s *Informers) Use(owner, key string, cfg *rest.Config, objects []Object) e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if prev, ok := s.owners[owner]; ok && prev.key == key {
+		// Resources owner still needs are settled below with its new
+		// namespaces; only the others are released.
+		for gvr := range want.objects {
+			delete(prev.objects, gvr)
+		}
+		s.owners[owner] = prev
+	}
 	s.releaseLocked(owner)
 	if len(want.objects) == 0 {
 		return nil
@@ -190,7 +223,8 @@ func (s *Informers) Use(owner, key string, cfg *rest.Config, objects []Object) e
 	for gvr, namespaces := range want.objects {
 		r := c.resources[gvr]
 		if r == nil {
-			r = &resource{owners: map[string]map[string]bool{}, informers: map[string]*informer{}, refused: map[string]time.Time{}}
+			r = &resource{owners: map[string]map[string]bool{}, informers: map[string]*informer{},
+				refused: map[string]time.Time{}, idleSince: map[string]time.Time{}}
 			c.resources[gvr] = r
 		}
 		r.owners[owner] = namespaces
@@ -269,8 +303,9 @@ func (s *Informers) Sweep() {
 
 // settle starts and stops r's informers: one over all namespaces unless
 // that list was refused lately; otherwise one per namespace an owner
-// needs, unless refused lately too. Per-namespace informers stay until
-// the one over all namespaces has synced.
+// needs, unless refused lately too. Per-namespace informers stop once the
+// one over all namespaces is current, or Options.Linger after no owner
+// needs their namespace.
 func (s *Informers) settle(key string, c *cluster, gvr schema.GroupVersionResource, r *resource) error {
 	now := s.now()
 	usable := func(ns string) bool {
@@ -287,8 +322,10 @@ func (s *Informers) settle(key string, c *cluster, gvr schema.GroupVersionResour
 			errs = append(errs, err)
 		}
 	}
+	all := r.informers[""]
+	covered := all != nil && all.current()
 	need := map[string]bool{}
-	if all := r.informers[""]; all == nil || !all.inf.HasSynced() {
+	if !covered {
 		for _, namespaces := range r.owners {
 			for ns := range namespaces {
 				if ns != "" {
@@ -297,19 +334,33 @@ func (s *Informers) settle(key string, c *cluster, gvr schema.GroupVersionResour
 			}
 		}
 	}
-	if r.informers[""] != nil && !r.informers[""].inf.HasSynced() {
+	for ns, inf := range r.informers {
+		switch {
+		case ns == "":
+		case need[ns]:
+			delete(r.idleSince, ns)
+		case covered:
+			stop(inf)
+			delete(r.informers, ns)
+			delete(r.idleSince, ns)
+		default:
+			if _, ok := r.idleSince[ns]; !ok {
+				r.idleSince[ns] = now
+			}
+			if now.Sub(r.idleSince[ns]) >= s.opts.Linger {
+				stop(inf)
+				delete(r.informers, ns)
+				delete(r.idleSince, ns)
+			}
+		}
+	}
+	if all != nil && !all.inf.HasSynced() {
 		// Until the list over all namespaces is known to work, only the
 		// namespace informers already running keep running.
 		for ns := range need {
 			if r.informers[ns] == nil {
 				delete(need, ns)
 			}
-		}
-	}
-	for ns, inf := range r.informers {
-		if ns != "" && !need[ns] {
-			stop(inf)
-			delete(r.informers, ns)
 		}
 	}
 	for ns := range need {
@@ -342,6 +393,8 @@ func (s *Informers) add(key string, c *cluster, gvr schema.GroupVersionResource,
 			s.refused(key, gvr, ns, entry, err)
 			return
 		}
+		rv := inf.LastSyncResourceVersion()
+		entry.failedAt.Store(&rv)
 		cache.DefaultWatchErrorHandler(ctx, ref, err)
 	}); err != nil {
 		return err
@@ -397,15 +450,15 @@ func stop(inf *informer) {
 }
 
 // Get returns the cached metadata of an object (nil when the informer does
-// not hold it) and whether an informer that covers it has synced; an
-// unsynced or missing informer knows nothing, whatever it returns.
+// not hold it) and whether an informer that covers it has synced and is
+// not failing; such an informer, or none, knows nothing.
 func (s *Informers) Get(key string, gvr schema.GroupVersionResource, namespace, name string) (*metav1.PartialObjectMetadata, bool) {
 	s.mu.Lock()
 	var inf cache.SharedIndexInformer
 	if c := s.clusters[key]; c != nil {
 		if r := c.resources[gvr]; r != nil {
 			for _, ns := range []string{"", namespace} {
-				if i := r.informers[ns]; i != nil && (ns == "" || namespace != "") && i.inf.HasSynced() {
+				if i := r.informers[ns]; i != nil && (ns == "" || namespace != "") && i.current() {
 					inf = i.inf
 					break
 				}

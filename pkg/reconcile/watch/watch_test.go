@@ -38,11 +38,14 @@ func object(kind, ns, name, rv string, labelled bool) *metav1.PartialObjectMetad
 	return m
 }
 
-// fakeCluster is a fake cluster; refuse decides which lists it refuses.
+// fakeCluster is a fake cluster; refuse decides which lists it refuses,
+// fail which lists fail (as when it cannot be reached).
 type fakeCluster struct {
-	client *fake.FakeMetadataClient
-	mu     sync.Mutex
-	refuse func(resource, namespace string) bool
+	client  *fake.FakeMetadataClient
+	mu      sync.Mutex
+	refuse  func(resource, namespace string) bool
+	fail    bool
+	watches []apiwatch.Interface
 }
 
 func newCluster(t *testing.T, objs ...runtime.Object) *fakeCluster {
@@ -54,17 +57,29 @@ func newCluster(t *testing.T, objs ...runtime.Object) *fakeCluster {
 	c := &fakeCluster{client: fake.NewSimpleMetadataClient(scheme, objs...)}
 	deny := func(a clienttesting.Action) (bool, runtime.Object, error) {
 		c.mu.Lock()
-		refuse := c.refuse
+		refuse, fail := c.refuse, c.fail
 		c.mu.Unlock()
 		if refuse != nil && refuse(a.GetResource().Resource, a.GetNamespace()) {
 			return true, nil, apierrors.NewForbidden(a.GetResource().GroupResource(), "", fmt.Errorf("list is not allowed"))
+		}
+		if fail {
+			return true, nil, apierrors.NewServiceUnavailable("unreachable")
 		}
 		return false, nil, nil
 	}
 	c.client.PrependReactor("list", "*", deny)
 	c.client.PrependWatchReactor("*", func(a clienttesting.Action) (bool, apiwatch.Interface, error) {
-		handled, _, err := deny(a)
-		return handled, nil, err
+		if handled, _, err := deny(a); handled {
+			return handled, nil, err
+		}
+		w, err := c.client.Tracker().Watch(a.GetResource(), a.GetNamespace())
+		if err != nil {
+			return false, nil, err
+		}
+		c.mu.Lock()
+		c.watches = append(c.watches, w)
+		c.mu.Unlock()
+		return true, w, nil
 	})
 	return c
 }
@@ -73,6 +88,35 @@ func (c *fakeCluster) setRefuse(f func(resource, namespace string) bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.refuse = f
+}
+
+// breakOff makes the cluster fail every list and watch from now on, and
+// ends the watches open, as a cluster that went away does.
+func (c *fakeCluster) breakOff() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fail = true
+	for _, w := range c.watches {
+		w.Stop()
+	}
+	c.watches = nil
+}
+
+func (c *fakeCluster) restore() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fail = false
+}
+
+// lists counts the lists the cluster was sent.
+func (c *fakeCluster) lists() int {
+	n := 0
+	for _, act := range c.client.Actions() {
+		if act.GetVerb() == "list" {
+			n++
+		}
+	}
+	return n
 }
 
 type recorder struct {
@@ -187,8 +231,18 @@ func TestInformers_SharedPerClusterAndResource(t *testing.T) {
 		t.Error("an unknown cluster claims to have synced")
 	}
 
-	// Events carry the cluster they come from.
+	// Events carry the cluster they come from. (An update seen first
+	// shows the watch is open: a deletion before it would be lost.)
 	eventually(t, "the initial lists as adds", func() bool { return rec.seen("a", "apps", "web", false) && rec.seen("b", "apps", "web", false) })
+	probe := object("ConfigMap", "apps", "web", "3", true)
+	probe.Annotations = map[string]string{"probe": "1"}
+	if _, err := a.client.Resource(configMaps).Namespace("apps").(fake.MetadataClient).UpdateFake(probe, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the update in a", func() bool {
+		m, _ := s.Get("a", configMaps, "apps", "web")
+		return m != nil && m.ResourceVersion == "3"
+	})
 	if err := a.client.Resource(configMaps).Namespace("apps").Delete(context.Background(), "web", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -304,22 +358,34 @@ func TestInformers_NarrowerWatchesWhenListingEverywhereIsRefused(t *testing.T) {
 		t.Error("an object outside the namespaces applied to was reported")
 	}
 
-	// Within Retry nothing is tried again; after it, the lists are.
-	calls := func() int {
-		n := 0
-		for _, act := range a.client.Actions() {
-			if act.GetVerb() == "list" {
-				n++
-			}
-		}
-		return n
-	}
-	before := calls()
+	// Within Retry nothing is tried again, and a new apply of the same
+	// objects keeps the namespace informer (no new list).
+	before := a.lists()
 	clk.advance(time.Minute)
 	s.Sweep()
+	if err := s.Use("team-a/app", "a", cfg("a"), []Object{
+		{Resource: configMaps, Namespace: "team-a"}, {Resource: configMaps, Namespace: "secret-team"}, {Resource: namespaces}}); err != nil {
+		t.Fatal(err)
+	}
 	time.Sleep(100 * time.Millisecond)
-	if calls() != before {
-		t.Errorf("%d lists within the retry time", calls()-before)
+	if a.lists() != before {
+		t.Errorf("%d lists within the retry time", a.lists()-before)
+	}
+	// A namespace no longer applied to is watched a while longer.
+	if err := s.Use("team-a/app", "a", cfg("a"), []Object{{Resource: configMaps, Namespace: "team-c"}, {Resource: namespaces}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "team-c's informer synced", synced(s, "a", configMaps, "team-c", "x"))
+	if _, ok := s.Get("a", configMaps, "team-a", "web"); !ok {
+		t.Error("team-a's informer stopped at once")
+	}
+	clk.advance(time.Minute)
+	s.Sweep()
+	if want := []string{"a /v1, Resource=configmaps team-c"}; !reflect.DeepEqual(s.Scopes(), want) {
+		t.Errorf("after the linger: %q, want %q", s.Scopes(), want)
+	}
+	if err := s.Use("team-a/app", "a", cfg("a"), []Object{{Resource: configMaps, Namespace: "team-b"}, {Resource: namespaces}}); err != nil {
+		t.Fatal(err)
 	}
 	a.setRefuse(nil)
 	clk.advance(5 * time.Minute)
@@ -330,4 +396,30 @@ func TestInformers_NarrowerWatchesWhenListingEverywhereIsRefused(t *testing.T) {
 	if want := []string{"a /v1, Resource=configmaps *", "a /v1, Resource=namespaces *"}; !reflect.DeepEqual(s.Scopes(), want) {
 		t.Errorf("scopes %q, want %q (per-namespace informers stop once all namespaces are watched)", s.Scopes(), want)
 	}
+}
+
+// TestInformers_AFailingInformerAnswersNothing: once a cluster cannot be
+// reached, its informers' caches say nothing (callers must not skip work
+// on a stale cache) until they are current again.
+func TestInformers_AFailingInformerAnswersNothing(t *testing.T) {
+	a := newCluster(t, object("ConfigMap", "apps", "web", "1", true))
+	s, _, _ := setup(t, map[string]*fakeCluster{"a": a})
+	if err := s.Use("apps/app", "a", cfg("a"), []Object{{Resource: configMaps, Namespace: "apps"}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "synced", synced(s, "a", configMaps, "apps", "web"))
+	a.breakOff()
+	eventually(t, "the cache disowned", func() bool { _, ok := s.Get("a", configMaps, "apps", "web"); return !ok })
+	if s.Count() != 1 {
+		t.Errorf("a failing (not refused) informer was stopped: %q", s.Scopes())
+	}
+	a.restore()
+	// The informer relists; its cache is current once it has moved past
+	// the version it failed at.
+	probe := object("ConfigMap", "apps", "web", "5", true)
+	eventually(t, "current again", func() bool {
+		_, _ = a.client.Resource(configMaps).Namespace("apps").(fake.MetadataClient).UpdateFake(probe, metav1.UpdateOptions{})
+		m, ok := s.Get("a", configMaps, "apps", "web")
+		return ok && m != nil && m.ResourceVersion == "5"
+	})
 }
