@@ -225,6 +225,11 @@ func TestUnchanged_SkipsOnlyWhenNothingChanged(t *testing.T) {
 				panic(err)
 			}
 		}},
+		{name: "a remote cluster's kubeconfig Secret deleted", setup: remote, change: func(s *idleSetup) {
+			if err := s.host.CoreV1().Secrets("apps").Delete(context.Background(), "kc", metav1.DeleteOptions{}); err != nil {
+				panic(err)
+			}
+		}},
 		{name: "moved from the host to a remote cluster", change: func(s *idleSetup) { remote(s.obj) }},
 	}
 	for _, tt := range tests {
