@@ -186,6 +186,7 @@ func (m *Manager) helmTargets() *target.Targets {
 			DefaultServiceAccount: m.opts.DefaultServiceAccount,
 			QPS:                   200,
 			Burst:                 400,
+			Guard:                 m.opts.SourceGuard,
 		}
 	})
 	return m.helmTargetsCache

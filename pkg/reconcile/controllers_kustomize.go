@@ -315,6 +315,7 @@ func (m *Manager) targets() *target.Targets {
 			DefaultServiceAccount: m.opts.DefaultServiceAccount,
 			QPS:                   200,
 			Burst:                 400,
+			Guard:                 m.opts.SourceGuard,
 		}
 	})
 	return m.applyTargets

@@ -3,7 +3,6 @@ package kustomize
 import (
 	"context"
 	"crypto/sha256"
-	"net"
 	"sort"
 	"strings"
 	"sync"
@@ -14,7 +13,6 @@ import (
 	"k8s.io/klog/v2"
 
 	kustomizev1 "github.com/gitops-apiserver/gitops-apiserver/pkg/apis/kustomize/v1"
-	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/target"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/watch"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/ssa"
@@ -286,21 +284,14 @@ func (r *Reconciler) watchKey(obj *kustomizev1.Kustomization, t *target.Target) 
 }
 
 // watchConfig reaches obj's target t as the identity its informers run
-// as: the server's on the host cluster, the target's own otherwise.
+// as: the server's on the host cluster, the target's own otherwise (whose
+// dialer checks --source-deny-networks, see target.Targets.Guard).
 func (r *Reconciler) watchConfig(obj *kustomizev1.Kustomization, t *target.Target) *rest.Config {
-	var cfg *rest.Config
+	cfg := t.Config
 	if obj.Spec.KubeConfig == nil {
-		cfg = rest.CopyConfig(r.Targets.HostConfig)
-	} else {
-		cfg = rest.CopyConfig(t.Config)
-		// The informers dial with their own context, not a run's: the
-		// tenant's address is checked against --source-deny-networks all
-		// the same.
-		guard := r.Guard
-		cfg.Dial = func(ctx context.Context, network, address string) (net.Conn, error) {
-			return netguard.DialContext(netguard.WithContext(ctx, guard), network, address)
-		}
+		cfg = r.Targets.HostConfig
 	}
+	cfg = rest.CopyConfig(cfg)
 	if r.Targets.UserAgent != "" {
 		cfg = rest.AddUserAgent(cfg, r.Targets.UserAgent+"-watch")
 	}

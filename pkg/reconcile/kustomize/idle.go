@@ -134,7 +134,6 @@ func (r *Reconciler) changedSince(ctx context.Context, obj *kustomizev1.Kustomiz
 	case rec.checksOutside:
 		return "health checks name objects not applied"
 	}
-
 	in := rec.inputs
 	switch {
 	case in.generation != obj.Generation || obj.Status.ObservedGeneration != obj.Generation:

@@ -7,6 +7,7 @@ package target
 import (
 	"context"
 	"fmt"
+	"net"
 	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -72,6 +73,12 @@ type Targets struct {
 	// QPS and Burst of the clients built for targets.
 	QPS   float32
 	Burst int
+	// Guard refuses remote clusters' addresses (--source-deny-networks).
+	// It is bound into their configs, so that every client of a target is
+	// checked, whatever context it dials with: informers run on their own
+	// context, and Helm's kube client and discovery dial with none of the
+	// run's.
+	Guard *netguard.Guard
 
 	mu      sync.Mutex
 	targets map[string]*Target
@@ -116,7 +123,10 @@ func (t *Targets) config(ctx context.Context, ref Ref) (*rest.Config, string, er
 		cfg = remote
 		// A tenant's cluster address is checked like a source URL
 		// (--source-deny-networks), at dial time.
-		cfg.Dial = netguard.DialContext
+		guard := t.Guard
+		cfg.Dial = func(ctx context.Context, network, address string) (net.Conn, error) {
+			return netguard.DialContext(netguard.WithContext(ctx, guard), network, address)
+		}
 		// Two keys of one Secret are two clusters or identities.
 		key = fmt.Sprintf("secret:%s/%s[%s]@%s", ref.Namespace, kc.SecretRef.Name, dataKey, rv)
 	}

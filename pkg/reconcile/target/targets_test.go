@@ -2,6 +2,7 @@ package target
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/apis/common"
+	"github.com/gitops-apiserver/gitops-apiserver/pkg/netguard"
 	"github.com/gitops-apiserver/gitops-apiserver/pkg/reconcile/loop"
 )
 
@@ -253,5 +255,35 @@ func TestTargetsConfig_ReadsKubeConfigFromSecret(t *testing.T) {
 				t.Errorf("user agent %q, want the worker's", cfg.UserAgent)
 			}
 		})
+	}
+}
+
+// TestTargetsConfig_RemoteDialsAreGuardedWithoutTheRunsContext: a remote
+// target's config checks --source-deny-networks itself, so clients that
+// dial with a context of their own (informers, Helm's kube client and
+// discovery) are refused too. The host cluster is never checked.
+func TestTargetsConfig_RemoteDialsAreGuardedWithoutTheRunsContext(t *testing.T) {
+	guard, err := netguard.Parse([]string{"loopback"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "remote", ResourceVersion: "42"},
+		Data: map[string][]byte{"value": []byte(strings.Replace(remoteKubeconfig, "https://remote.example:6443", "https://127.0.0.1:1", 1))}}
+	targets := &Targets{HostConfig: &rest.Config{Host: "https://127.0.0.1:2"}, Host: fake.NewSimpleClientset(secret), Guard: guard}
+
+	cfg, _, err := targets.config(context.Background(), Ref{Namespace: "apps",
+		KubeConfig: &common.KubeConfigReference{SecretRef: &common.SecretKeyReference{Name: "remote"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfg.Dial(context.Background(), "tcp", "127.0.0.1:1"); !errors.Is(err, netguard.ErrRefused) {
+		t.Errorf("a dial without the run's context reached a refused network: %v", err)
+	}
+	host, _, err := targets.config(context.Background(), Ref{Namespace: "apps"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if host.Dial != nil {
+		t.Error("the host cluster's dialer is guarded")
 	}
 }
